@@ -1,0 +1,66 @@
+"""From pytest reports to per-test outcomes, and from those to one status per claim.
+
+Pure functions, tested in spec/meta: the report's verdicts never depend on xdist or on the order
+reports arrive in. A skip or an xfail never becomes "holds".
+"""
+from __future__ import annotations
+
+STATUSES = ("holds", "deviates-known", "deviates-new", "not-run", "error")
+
+# Worst first: a test's final outcome is the worst outcome of its phases.
+_SEVERITY = ["crashed", "error", "xpassed-strict", "failed", "xfailed", "skipped", "passed"]
+
+
+def phase_outcome(report) -> str:
+    if report.when not in ("setup", "call", "teardown"):
+        return "crashed"  # xdist's stand-in report for a test whose worker died (when == '???')
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "passed"  # non-strict xpass counts as passing
+    if report.failed:
+        if report.when != "call":
+            return "error"
+        text = report.longrepr if isinstance(report.longrepr, str) else ""
+        return "xpassed-strict" if text.startswith("[XPASS(strict)]") else "failed"
+    return "skipped" if report.skipped else "passed"
+
+
+def worse(a: str | None, b: str) -> str:
+    if a is None:
+        return b
+    return a if _SEVERITY.index(a) <= _SEVERITY.index(b) else b
+
+
+def phase_message(report) -> str | None:
+    """The line a reader needs: the skip or xfail reason, or the failure's message."""
+    if hasattr(report, "wasxfail") and report.skipped:
+        return report.wasxfail
+    longrepr = report.longrepr
+    if longrepr is None:
+        return None
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # skip: (path, line, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return crash.message[:2000]
+    text = str(longrepr)
+    return text[-2000:]
+
+
+def claim_status(untestable: str | None, outcomes: list[str], deviation_reason: str | None = None) -> tuple[str, str | None]:
+    """(status, reason) for one claim from the final outcomes of its tests."""
+    if untestable:
+        return "not-run", f"untestable here: {untestable}"
+    if not outcomes:
+        return "not-run", "no test of this claim ran (deselected, not collected, or filtered by -k/-m)"
+    present = set(outcomes)
+    if present & {"crashed", "error", "missing"}:
+        return "error", "a test of this claim errored, crashed its worker, or never reported"
+    if "failed" in present:
+        return "deviates-new", None
+    if "xpassed-strict" in present:
+        return "holds", "listed as a known deviation but held: the expectations file is stale"
+    if "xfailed" in present:
+        return "deviates-known", deviation_reason
+    if "passed" in present:
+        return "holds", None
+    return "not-run", "every test of this claim was skipped"
