@@ -41,7 +41,8 @@ def phase_message(report) -> str | None:
         return str(longrepr[2]).removeprefix("Skipped: ")
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
-        return crash.message[:2000]
+        # Keep the test's own message; drop pytest's "assert ... where ..." re-explanation.
+        return crash.message.split("\nassert ")[0][:2000]
     text = str(longrepr)
     return text[-2000:]
 

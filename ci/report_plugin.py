@@ -211,6 +211,8 @@ class ConformanceRecorder:
         for entry in report["claims"]:
             if entry["status"] in ("deviates-new", "error") or entry.get("stale_expectation"):
                 tr.line(f"  {entry['status']:>14}  {entry['id']}: {(entry['reason'] or '')[:200]}")
+            elif entry["status"] == "deviates-known":
+                tr.line(f"  {entry['status']:>14}  {entry['id']} ({entry['cause']}; see {entry['source']})")
         path = self.config.getoption("--conformance-report")
         if path:
             tr.line(f"report written to {path}")
