@@ -173,12 +173,13 @@ class ConformanceRecorder:
             "environment": env,
             "expectations_file": str(expectations_file) if expectations_file else None,
             "options": {
-                "tier": self.config.getoption("--tier"),
-                "devices": self.config.getoption("--devices"),
-                "cpu_logical_devices": self.config.getoption("--cpu-logical-devices"),
+                # default=None: the report plugin also runs with only some plugins (harness tests).
+                "tier": self.config.getoption("--tier", None),
+                "devices": self.config.getoption("--devices", None),
+                "cpu_logical_devices": self.config.getoption("--cpu-logical-devices", None),
                 "data_dir": str(data_dir) if data_dir else None,
-                "seed": self.config.getoption("--seed"),
-                "allow_network": self.config.getoption("--allow-network"),
+                "seed": self.config.getoption("--seed", None),
+                "allow_network": self.config.getoption("--allow-network", None),
                 "workers": getattr(self.config.option, "numprocesses", None),
             },
             "pytest_exit_status": int(exitstatus),
