@@ -19,4 +19,6 @@ pytest_plugins = [
     # verdicts
     "ci.expectations_plugin",
     "ci.report_plugin",
+    # pytest's own plugin for running inner sessions: the harness tests in spec/meta use it
+    "pytester",
 ]
