@@ -14,7 +14,7 @@ import tensorflow as tf
 from ci.environment import tensorflow_distribution
 from reference.linear_regression import sgd_step
 from spec.assertions import assert_exact, assert_on_device, assert_printed
-from spec.subprocesses import describe, run_python
+from spec.subprocesses import INSTALL_CHECK, as_written_then_graph_mode, describe, run_python, split_at_marker
 
 A_INT = [[1, 2], [3, 4]]
 B_INT = [[5, 6], [7, 8]]
@@ -89,14 +89,6 @@ def test_int32_matmul_printed_form(capsys, device):
 # '2023-01-01 12:00:00.000000: I tensorflow/...' form, and absl's pre-initialisation notice.
 _LOW_LEVEL_LINE = re.compile(r"^(?:[IW]\d{4} |\d{4}-\d\d-\d\d [\d:.]+: [IW] |WARNING: All log messages before absl)")
 
-_INSTALL_CHECK = (
-    "print(tf.config.list_physical_devices())\n"
-    "A = tf.constant([[1, 2], [3, 4]])\n"
-    "B = tf.constant([[5, 6], [7, 8]])\n"
-    "print(tf.matmul(A, B))\n"
-)
-
-
 def _low_level_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if _LOW_LEVEL_LINE.match(line)]
 
@@ -104,7 +96,7 @@ def _low_level_lines(stderr: str) -> list[str]:
 @pytest.mark.subprocess
 @pytest.mark.claim("overview.log-level-filters-info")
 def test_log_level_2_in_the_environment_filters_info_and_warnings(measured):
-    result = run_python("import tensorflow as tf\n" + _INSTALL_CHECK, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_python("import tensorflow as tf\n" + INSTALL_CHECK, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, describe(result)
     leaked = _low_level_lines(result.stderr)
     measured("info/warning lines with TF_CPP_MIN_LOG_LEVEL=2", len(leaked), handbook=0, note=" | ".join(leaked)[:500])
@@ -114,11 +106,12 @@ def test_log_level_2_in_the_environment_filters_info_and_warnings(measured):
 @pytest.mark.subprocess
 @pytest.mark.claim("overview.log-level-as-written")
 def test_installation_check_as_written_prints_no_info_lines(measured):
-    code = "import tensorflow as tf\nimport os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n" + _INSTALL_CHECK
-    result = run_python(code)
+    result = as_written_then_graph_mode()
     assert result.returncode == 0, describe(result)
-    assert "[[19 22]\n [43 50]]" in result.stdout, describe(result)
-    leaked = _low_level_lines(result.stderr)
+    stdout, _ = split_at_marker(result.stdout)
+    stderr, _ = split_at_marker(result.stderr)
+    assert "[[19 22]\n [43 50]]" in stdout, describe(result)
+    leaked = _low_level_lines(stderr)
     measured("info/warning lines, variable set after import", len(leaked), handbook=0, note=" | ".join(leaked)[:500])
     assert not leaked, f"with the variable set after `import tensorflow`, these lines were printed: {leaked}"
 

@@ -118,7 +118,7 @@ def test_tape_gradients_equal_the_analytic_ones(problem, device):
     ref_w, ref_b = ref.matmul_square_loss_gradients(x, w0, b0, y)
     # float64 on both sides; the scale term covers cancellation in sums of mixed-sign terms, the
     # smallest-normal term results that underflow (TF flushes subnormals to zero on CPU).
-    magnitude = np.abs(x @ w0) + abs(b0) + np.abs(y)
+    magnitude = np.abs(x) @ np.abs(w0) + abs(b0) + np.abs(y)  # bounds every partial sum of the residual
     underflow = 8 * np.finfo(np.float64).tiny
     w_atol = 1e-12 * 2 * float((np.abs(x).T @ magnitude).max()) + underflow
     b_atol = 1e-12 * 2 * float(magnitude.sum()) + underflow

@@ -189,18 +189,18 @@ def test_apply_gradients_accepts_param_grad_pairs(device):
 
 
 @pytest.mark.claim("linreg.loss-scale-equals-learning-rate")
-@given(scale_exp=st.integers(-4, 4), lr_exp=st.integers(-12, -4))
-def test_scaling_the_loss_equals_scaling_the_learning_rate(scale_exp, lr_exp, device):
+@pytest.mark.parametrize("scale", [2.0**-3, 0.5, 4.0, 2.0**5], ids=lambda c: f"loss*{c:g}")
+@pytest.mark.parametrize("lr", [2.0**-10, 2.0**-6], ids=lambda r: f"lr{r:g}")
+def test_scaling_the_loss_equals_scaling_the_learning_rate(scale, lr, device):
     # Powers of two keep every scaling exact in binary floating point (Keras 3 also stores the
     # learning rate as float32), so the two runs must agree bit for bit.
-    scale, lr = 2.0**scale_exp, 2.0**lr_exp
     x64, y64 = ref.house_price_data(np.float64)
 
     def run(loss_scale, learning_rate):
         with tf.device(device.name):
             a, b = tf.Variable(0.0, dtype=tf.float64), tf.Variable(0.0, dtype=tf.float64)
             optimizer = tf.keras.optimizers.SGD(learning_rate=learning_rate)
-            for _ in range(5):
+            for _ in range(3):  # later steps start from earlier results, so a mismatch compounds
                 with tf.GradientTape() as tape:
                     loss = loss_scale * tf.reduce_sum(tf.square(a * x64 + b - y64))
                 optimizer.apply_gradients(zip(tape.gradient(loss, [a, b]), [a, b]))

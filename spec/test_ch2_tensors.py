@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from fixtures.tolerances import machine_epsilon
 from spec import strategies as S
 from spec.assertions import assert_exact, assert_on_device, assert_printed
-from spec.subprocesses import describe, run_python
+from spec.subprocesses import as_written_then_graph_mode, describe, split_at_marker
 
 A_VALUES = [[1.0, 2.0], [3.0, 4.0]]
 B_VALUES = [[5.0, 6.0], [7.0, 8.0]]
@@ -28,20 +28,13 @@ def test_eager_execution_is_on_by_default():
 @pytest.mark.subprocess
 @pytest.mark.claim("basics.disable-eager")
 def test_disable_eager_execution_switches_to_graphs():
-    code = (
-        "import tensorflow as tf\n"
-        "assert tf.executing_eagerly()\n"
-        "tf.compat.v1.disable_eager_execution()\n"
-        "print('eager', tf.executing_eagerly())\n"
-        "t = tf.constant(2.0) * 3.0\n"
-        "print('has_numpy_value', hasattr(t, 'numpy') and callable(getattr(t, 'numpy', None)) and t.__class__.__name__ == 'EagerTensor')\n"
-        "print('graph_value', tf.compat.v1.Session().run(t))\n"
-    )
-    result = run_python(code)
+    result = as_written_then_graph_mode()  # the ch. 一 installation check runs first, in the same child
     assert result.returncode == 0, describe(result)
-    assert "eager False" in result.stdout, describe(result)
-    assert "has_numpy_value False" in result.stdout, describe(result)
-    assert "graph_value 6.0" in result.stdout, describe(result)
+    _, after = split_at_marker(result.stdout)
+    assert "eager_before True" in after, describe(result)
+    assert "eager_after False" in after, describe(result)
+    assert "eager_tensor False" in after, "after disable_eager_execution ops still return EagerTensors"
+    assert "graph_value 6.0" in after, describe(result)
 
 
 @pytest.mark.claim("tensors.random-uniform-scalar")

@@ -128,7 +128,7 @@ def test_where(device):
 def faked_devices(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     """Inner sessions see LISTED; TensorFlow start-up is stubbed (the outer process already did it)."""
     monkeypatch.setattr(devices_plugin, "visible_devices", lambda: list(LISTED))
-    monkeypatch.setattr(devices_plugin, "start_tensorflow", lambda n: {"logical_devices": [d.name for d in LISTED]})
+    monkeypatch.setattr(devices_plugin, "start_tensorflow", lambda *args: {"logical_devices": [d.name for d in LISTED]})
     use_plugins(pytester, "fixtures.devices_plugin")
     pytester.makepyfile(test_where=RECORD_DEVICE)
 
