@@ -27,3 +27,39 @@ def central_difference(f: Callable[[np.ndarray], float], at: np.ndarray, step: f
         minus[index] -= step
         grad[index] = (f(plus) - f(minus)) / (2.0 * step)
     return grad
+
+
+# Smooth scalar maps and their derivatives, to build compositions whose exact derivative the
+# chain rule gives: (f_k ∘ … ∘ f_1)'(v) = Π f_i'(v_{i-1}).
+UNARY = {
+    "sin": (np.sin, np.cos),
+    "tanh": (np.tanh, lambda v: 1.0 - np.tanh(v) ** 2),
+    "exp/4": (lambda v: np.exp(v / 4.0), lambda v: np.exp(v / 4.0) / 4.0),
+    "square": (np.square, lambda v: 2.0 * v),
+    "softplus": (lambda v: np.logaddexp(0.0, v), lambda v: 0.5 * (1.0 + np.tanh(v / 2.0))),  # σ(v)
+}
+
+
+def compose(names, v: np.ndarray) -> np.ndarray:
+    for name in names:
+        v = UNARY[name][0](v)
+    return v
+
+
+def compose_derivative(names, v: np.ndarray) -> np.ndarray:
+    """Elementwise derivative of compose(names, ·) at v, by the chain rule."""
+    derivative = np.ones_like(v, dtype=np.float64)
+    for name in names:
+        function, slope = UNARY[name]
+        derivative = derivative * slope(v)
+        v = function(v)
+    return derivative
+
+
+def composed_times_cos_gradient(names, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient of Σ g(v)·cos(v), g = compose(names, ·): g'(v)·cos(v) − g(v)·sin(v).
+
+    Also returns a per-element magnitude |g'·cos| + |g·sin| for rounding-error bounds.
+    """
+    g, dg = compose(names, v), compose_derivative(names, v)
+    return dg * np.cos(v) - g * np.sin(v), np.abs(dg * np.cos(v)) + np.abs(g * np.sin(v))

@@ -23,6 +23,10 @@ def assert_exact(got, expected, *, what: str, device=None, dtype=None) -> None:
     assert np.array_equal(got_np, expected_np), (
         f"{what}{where}: expected exactly\n{expected_np!r}\ngot\n{got_np!r} (dtype {got_np.dtype})"
     )
+    if got_np.dtype.kind == "f" or expected_np.dtype.kind == "f":  # array_equal says −0.0 == +0.0
+        assert np.array_equal(np.signbit(got_np), np.signbit(expected_np)), (
+            f"{what}{where}: signs of zero differ: expected\n{expected_np!r}\ngot\n{got_np!r}"
+        )
 
 
 def assert_close(got, expected, *, what: str, rtol: float | None = None, atol: float = 0.0, device=None) -> None:
@@ -35,10 +39,10 @@ def assert_close(got, expected, *, what: str, rtol: float | None = None, atol: f
     where = f" on {device.id}" if device is not None else ""
     assert got_np.shape == expected_np.shape, f"{what}{where}: shape {got_np.shape}, expected {expected_np.shape}"
     error = np.abs(got_np.astype(np.float64) - expected_np)
-    bound = rtol * np.abs(expected_np) + atol
+    bound = rtol * np.abs(expected_np) + atol  # atol may be an array: a bound per element
     assert np.all(error <= bound), (
         f"{what}{where}: expected {expected_np!r}, got {got_np!r} (dtype {got_np.dtype}); "
-        f"max error {error.max():.3g} exceeds rtol {rtol:g}, atol {atol:g}"
+        f"max error {error.max():.3g} exceeds rtol {rtol:g}, atol {np.max(atol):g}"
     )
 
 

@@ -2,6 +2,7 @@
 and the install-flavour statements that can be checked on this platform."""
 from __future__ import annotations
 
+import functools
 import platform
 import re
 import shutil
@@ -93,10 +94,36 @@ def _low_level_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if _LOW_LEVEL_LINE.match(line)]
 
 
+@functools.cache
+def _log_level_2_from_the_start():
+    return run_python("import tensorflow as tf\n" + INSTALL_CHECK, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def _message_of(line: str) -> str:
+    """A log line without its timestamp and thread id, so two runs' lines can be compared."""
+    return re.sub(r"^([IWEF])\d{4} [\d:.]+\s+\d+ ", r"\1 ", line)
+
+
+@pytest.mark.subprocess
+@pytest.mark.claim("overview.log-level-filters-some")
+def test_log_level_2_prints_fewer_lines_than_the_late_setting(measured):
+    early, late = _log_level_2_from_the_start(), as_written_then_graph_mode()
+    assert early.returncode == 0 and late.returncode == 0, describe(early) + describe(late)
+    early_lines = [_message_of(line) for line in _low_level_lines(early.stderr)]
+    late_lines = [_message_of(line) for line in _low_level_lines(split_at_marker(late.stderr)[0])]
+    measured("info/warning lines: variable set before / after import", [len(early_lines), len(late_lines)])
+    extra = [line for line in early_lines if line not in late_lines]
+    assert not extra, f"set before start-up, the variable let through lines the late run does not print: {extra}"
+    assert len(early_lines) < len(late_lines), (
+        f"TF_CPP_MIN_LOG_LEVEL=2 before start-up filtered nothing: {len(early_lines)} lines versus "
+        f"{len(late_lines)} with the variable set after import"
+    )
+
+
 @pytest.mark.subprocess
 @pytest.mark.claim("overview.log-level-filters-info")
 def test_log_level_2_in_the_environment_filters_info_and_warnings(measured):
-    result = run_python("import tensorflow as tf\n" + INSTALL_CHECK, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = _log_level_2_from_the_start()
     assert result.returncode == 0, describe(result)
     leaked = _low_level_lines(result.stderr)
     measured("info/warning lines with TF_CPP_MIN_LOG_LEVEL=2", len(leaked), handbook=0, note=" | ".join(leaked)[:500])

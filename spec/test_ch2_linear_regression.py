@@ -3,6 +3,8 @@ written, the TensorFlow loop (as a tf.function in the fast tier, eagerly as writ
 tier), its printed variables, apply_gradients, and the closed form the loops approach."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -153,6 +155,20 @@ def test_tf_loop_printed_form(capsys, device, measured):
     measured("printed a", out.splitlines()[0], handbook=expected.splitlines()[0])
     print(out)
     assert_printed(capsys, expected, what="print(a, b, sep='\\n')")
+
+
+@pytest.mark.claim("linreg.tf-loop-printed-value")
+def test_tf_loop_printed_variables_carry_the_books_value(capsys, device):
+    a, b = tf_loop(device, eager=False)
+    print(a, b, sep="\n")
+    lines = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert len(lines) == 2, lines
+    for line, book in zip(lines, (HANDBOOK_TF_A, HANDBOOK_TF_B)):
+        match = re.fullmatch(r"<tf\.Variable 'Variable:0' shape=\(\) dtype=float32, numpy=([-+0-9.e]+)>", line)
+        assert match, f"printed {line!r}, not in the form <tf.Variable 'Variable:0' shape=() dtype=float32, numpy=...>"
+        assert np.float32(match.group(1)) == np.float32(book), (
+            f"printed number {match.group(1)} is not the float32 {book} the book prints"
+        )
 
 
 @pytest.mark.claim("linreg.sgd-apply-gradients")

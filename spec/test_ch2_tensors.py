@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fixtures.tolerances import machine_epsilon
+from reference.statistics import dkw_bound, ks_statistic_uniform
 from spec import strategies as S
 from spec.assertions import assert_exact, assert_on_device, assert_printed
 from spec.subprocesses import as_written_then_graph_mode, describe, split_at_marker
@@ -46,6 +47,19 @@ def test_random_uniform_scalar(device):
     values = np.array([d.numpy() for d in draws])
     assert np.all((values >= 0.0) & (values < 1.0)), f"draws outside [0, 1): {values[(values < 0) | (values >= 1)]}"
     assert len(np.unique(values)) > 190, "200 scalar draws should almost all differ"
+
+
+@pytest.mark.claim("tensors.random-uniform-scalar")
+def test_random_uniform_is_uniform_on_the_half_open_interval(device, measured):
+    n, false_alarm = 1_000_000, 1e-6
+    with tf.device(device.name):
+        draws = tf.random.uniform(shape=(n,))
+    assert_on_device(draws, device)
+    values = draws.numpy()
+    assert values.min() >= 0.0 and values.max() < 1.0, f"range [{values.min()}, {values.max()}] is not within [0, 1)"
+    distance, bound = ks_statistic_uniform(values), dkw_bound(n, false_alarm)
+    measured("Kolmogorov-Smirnov distance to U(0,1)", distance, note=f"bound {bound:.5f} at false-alarm rate {false_alarm}")
+    assert distance <= bound, f"KS distance {distance:.5f} to U(0, 1) exceeds {bound:.5f} (false-alarm rate {false_alarm})"
 
 
 @pytest.mark.claim("tensors.zeros-vector")
@@ -95,6 +109,8 @@ def test_default_dtype_inference():
     }
     wrong = {k: v.name for k, v in inferred.items() if v != tf.float32}
     assert not wrong, f"expected float32 by default, got {wrong}"
+    assert_exact(tf.ones(shape=(2,)), np.ones(2, np.float32), what="tf.ones(shape=(2,))", dtype=np.float32)
+    assert_exact(tf.zeros(shape=(2,)), np.zeros(2, np.float32), what="tf.zeros(shape=(2,))", dtype=np.float32)
     assert tf.constant(1).dtype == tf.int32, "integer literals infer int32"
     assert tf.constant(True).dtype == tf.bool
     assert tf.constant(np.array([1.0])).dtype == tf.float64, "a float64 NumPy array keeps its dtype (inferred from the value)"
@@ -149,9 +165,13 @@ ELEMENTWISE = {
 def test_elementwise_ops_match_numpy(op, pair, device):
     # +, −, ×, max and x² are correctly rounded in IEEE arithmetic, so TF and NumPy agree bit for bit.
     # Results in the subnormal range are left out: TF runs with flush-to-zero on CPU, NumPy does not.
+    # max(−0, +0) is either zero under IEEE 754 (TF's float32 kernel returns the first argument,
+    # NumPy +0); those ties are left out, every other sign of zero must match.
     x, y = pair
     tf_op, np_op = ELEMENTWISE[op]
     assume(not np.any(S.is_subnormal(np_op(x, y))))
+    if op == "maximum" and x.dtype.kind == "f":
+        assume(not np.any((x == 0) & (y == 0) & (np.signbit(x) != np.signbit(y))))
     with tf.device(device.name):
         got = tf_op(tf.constant(x), tf.constant(y))
     assert_on_device(got, device)
