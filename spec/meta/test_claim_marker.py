@@ -19,6 +19,15 @@ def inner(pytester: pytest.Pytester):
     return run
 
 
+def assert_usage_error(result, *fragments: str) -> None:
+    """The inner run stopped with a usage error whose text names every fragment."""
+    __tracebackhide__ = True
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, f"exit {result.ret}, expected a usage error"
+    text = result.stdout.str() + result.stderr.str()
+    missing = [fragment for fragment in fragments if fragment not in text]
+    assert not missing, f"the usage error does not mention {missing}:\n{text}"
+
+
 def test_a_known_claim_collects_and_runs(pytester, inner):
     pytester.makepyfile(
         test_known="import pytest\n@pytest.mark.claim('meta.known')\ndef test_ok():\n    assert True\n"
@@ -31,22 +40,13 @@ def test_an_unknown_claim_id_stops_the_run_naming_test_and_id(pytester, inner):
     pytester.makepyfile(
         test_unknown="import pytest\n@pytest.mark.claim('meta.no-such-claim')\ndef test_typo():\n    pass\n"
     )
-    result = inner()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    text = result.stdout.str() + result.stderr.str()
-    assert "test_unknown.py::test_typo" in text
-    assert "'meta.no-such-claim'" in text
-    assert "unknown claim id" in text
+    assert_usage_error(inner(), "test_unknown.py::test_typo", "'meta.no-such-claim'", "unknown claim id")
 
 
 def test_a_spec_test_without_a_claim_is_a_usage_error(pytester, inner):
     pytester.mkdir("spec")
     pytester.makepyfile(**{"spec/test_unclaimed": "def test_nothing_claimed():\n    pass\n"})
-    result = inner()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    text = result.stdout.str() + result.stderr.str()
-    assert "spec/test_unclaimed.py::test_nothing_claimed" in text
-    assert "without @pytest.mark.claim" in text
+    assert_usage_error(inner(), "spec/test_unclaimed.py::test_nothing_claimed", "without @pytest.mark.claim")
 
 
 def test_tests_outside_spec_and_under_spec_meta_need_no_claim(pytester, inner):
@@ -67,11 +67,7 @@ def test_a_test_of_an_untestable_claim_is_an_error(pytester, inner):
     pytester.makepyfile(
         test_untestable="import pytest\n@pytest.mark.claim('meta.unreachable')\ndef test_anyway():\n    pass\n"
     )
-    result = inner()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    text = result.stdout.str() + result.stderr.str()
-    assert "test_untestable.py::test_anyway" in text
-    assert "'meta.unreachable' is catalogued as untestable" in text
+    assert_usage_error(inner(), "test_untestable.py::test_anyway", "'meta.unreachable' is catalogued as untestable")
 
 
 def test_a_malformed_catalogue_is_a_usage_error(pytester):
