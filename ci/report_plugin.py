@@ -141,6 +141,10 @@ class ConformanceRecorder:
             )
             if status == "deviates-new":
                 reason = next((t["message"] for t in tests if t["outcome"] == "failed"), None)
+            elif status == "error":
+                first = next((t for t in tests if t["outcome"] in ("crashed", "error", "missing")), None)
+                if first and first["message"]:
+                    reason = f"{reason}: {first['nodeid']}: {first['message']}"
             elif status == "not-run" and tests:
                 reason = "; ".join(sorted({t["message"] or "skipped" for t in tests}))
             entry = {
