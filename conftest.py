@@ -9,6 +9,7 @@ pytest_plugins = [
     # claims and tiers
     "fixtures.claims_plugin",
     "fixtures.tiers_plugin",
+    "fixtures.order_plugin",
     # the environment a test runs in
     "fixtures.devices_plugin",
     "fixtures.seeds_plugin",

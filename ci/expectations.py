@@ -37,8 +37,11 @@ def load_expectations(path: Path, known_claims) -> dict[str, Deviation]:
     """Read one file; unknown claims, missing reasons or sources are errors, not silent no-ops."""
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExpectationsError(f"{path}: not valid TOML: {exc}") from exc
     deviations: dict[str, Deviation] = {}
     for n, entry in enumerate(data.get("deviation", []), 1):
         where = f"{path.name}, deviation #{n} ({entry.get('claim', '?')})"

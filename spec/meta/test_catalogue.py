@@ -140,3 +140,10 @@ def test_every_claim_is_tested_or_says_why_it_is_untestable():
     assert not uncovered, f"claims with neither a spec test nor an `untestable` reason: {uncovered}"
     assert not both, f"claims catalogued as untestable that still have tests: {both} -> {[tested[c] for c in both]}"
     assert not unknown, f"tests name claims the catalogue lacks: {unknown}"
+
+
+def test_a_catalogue_that_is_not_toml_names_the_file(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text('[[claim]]\nid = "a.b\n')
+    with pytest.raises(CatalogueError, match=r"broken\.toml: not valid TOML"):
+        load_catalogue(path)

@@ -187,3 +187,12 @@ def test_a_named_expectations_file_must_exist(pytester, inner):
     result = pytester.runpytest_inprocess(*QUIET, f"--claims-file={claims}", f"--expectations={pytester.path / 'nope.toml'}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "no such file" in result.stderr.str()
+
+
+def test_an_expectations_file_that_is_not_toml_names_the_file(tmp_path):
+    from ci.expectations import ExpectationsError, load_expectations
+
+    path = tmp_path / "env.toml"
+    path.write_text("[[deviation]\nclaim = 1\n")
+    with pytest.raises(ExpectationsError, match=r"env\.toml: not valid TOML"):
+        load_expectations(path, {"a.b"})

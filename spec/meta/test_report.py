@@ -163,6 +163,13 @@ import pytest
 @pytest.mark.claim("report.crashes")
 def test_crashes_its_worker():
     os._exit(1)
+
+
+@pytest.mark.claim("report.crashes")
+def test_segfaults_its_worker():
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
 """
 
 
@@ -196,9 +203,11 @@ def test_a_crashed_worker_makes_its_claim_an_error(xdist_run):
     assert report["options"]["workers"] == 2
     assert statuses(report) == {**EXPECTED, "report.crashes": "error"}
     crashed = entry(report, "report.crashes")["tests"]
-    assert [t["nodeid"] for t in crashed] == ["test_crash.py::test_crashes_its_worker"]
-    assert crashed[0]["outcome"] in ("crashed", "missing")
-    assert crashed[0]["message"]
+    assert [t["nodeid"] for t in crashed] == [
+        "test_crash.py::test_crashes_its_worker",
+        "test_crash.py::test_segfaults_its_worker",
+    ]
+    assert all(t["outcome"] in ("crashed", "missing") and t["message"] for t in crashed), crashed
     assert any(e.startswith("gw") for e in report["worker_errors"]), report["worker_errors"]  # the lost worker
 
 
