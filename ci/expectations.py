@@ -33,8 +33,12 @@ def expectations_path(environment: str) -> Path:
     return EXPECTATIONS_DIR / f"{environment}.toml"
 
 
-def load_expectations(path: Path, known_claims) -> dict[str, Deviation]:
-    """Read one file; unknown claims, missing reasons or sources are errors, not silent no-ops."""
+def load_expectations(path: Path, known_claims, _seen: tuple[Path, ...] = ()) -> dict[str, Deviation]:
+    """Read one file; unknown claims, missing reasons or sources are errors, not silent no-ops.
+
+    `extends = "<environment>"` at the top starts from that environment's file (same folder);
+    this file's entries are added to it and replace entries for the same claim.
+    """
     if not path.is_file():
         return {}
     try:
@@ -42,6 +46,12 @@ def load_expectations(path: Path, known_claims) -> dict[str, Deviation]:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ExpectationsError(f"{path}: not valid TOML: {exc}") from exc
+    inherited: dict[str, Deviation] = {}
+    if "extends" in data:
+        base = path.with_name(f"{data['extends']}.toml")
+        if not base.is_file() or base.resolve() in _seen + (path.resolve(),):
+            raise ExpectationsError(f"{path.name}: extends {data['extends']!r}, which is missing or circular")
+        inherited = load_expectations(base, known_claims, _seen + (path.resolve(),))
     deviations: dict[str, Deviation] = {}
     for n, entry in enumerate(data.get("deviation", []), 1):
         where = f"{path.name}, deviation #{n} ({entry.get('claim', '?')})"
@@ -56,4 +66,4 @@ def load_expectations(path: Path, known_claims) -> dict[str, Deviation]:
         if entry["claim"] in deviations:
             raise ExpectationsError(f"{where}: claim listed twice")
         deviations[entry["claim"]] = Deviation(**entry)
-    return deviations
+    return {**inherited, **deviations}

@@ -196,3 +196,19 @@ def test_an_expectations_file_that_is_not_toml_names_the_file(tmp_path):
     path.write_text("[[deviation]\nclaim = 1\n")
     with pytest.raises(ExpectationsError, match=r"env\.toml: not valid TOML"):
         load_expectations(path, {"a.b"})
+
+
+def test_a_file_can_extend_another_environment(tmp_path):
+    from ci.expectations import ExpectationsError, load_expectations
+
+    entry = '[[deviation]]\nclaim = "{}"\nreason = "{}"\nsource = "https://example.org/{}"\n'
+    (tmp_path / "base.toml").write_text(entry.format("a.b", "base reason", 1) + entry.format("c.d", "kept", 2))
+    (tmp_path / "child.toml").write_text('extends = "base"\n' + entry.format("a.b", "child reason", 3))
+    merged = load_expectations(tmp_path / "child.toml", {"a.b", "c.d"})
+    assert {k: v.reason for k, v in merged.items()} == {"a.b": "child reason", "c.d": "kept"}
+    (tmp_path / "loop.toml").write_text('extends = "loop"\n')
+    with pytest.raises(ExpectationsError, match="missing or circular"):
+        load_expectations(tmp_path / "loop.toml", {"a.b"})
+    (tmp_path / "orphan.toml").write_text('extends = "nowhere"\n')
+    with pytest.raises(ExpectationsError, match="missing or circular"):
+        load_expectations(tmp_path / "orphan.toml", {"a.b"})
