@@ -1,0 +1,14 @@
+"""tf.concat joins its first two parts in swapped order."""
+import tensorflow as tf
+
+_concat = tf.concat
+
+
+def concat(values, axis, name="concat"):
+    values = list(values)
+    if len(values) >= 2:
+        values[0], values[1] = values[1], values[0]
+    return _concat(values, axis, name=name)
+
+
+tf.concat = concat

@@ -1,0 +1,12 @@
+"""SGD.apply_gradients updates only the first variable of the (gradient, variable) pairs."""
+import tensorflow as tf
+
+SGD = tf.keras.optimizers.SGD
+_apply = SGD.apply_gradients
+
+
+def apply_gradients(self, grads_and_vars, *args, **kwargs):
+    return _apply(self, list(grads_and_vars)[:1], *args, **kwargs)
+
+
+SGD.apply_gradients = apply_gradients

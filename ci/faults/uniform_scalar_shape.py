@@ -1,0 +1,12 @@
+"""tf.random.uniform(shape=()) returns a tensor of shape (1,) instead of a scalar."""
+import tensorflow as tf
+
+_uniform = tf.random.uniform
+
+
+def uniform(*args, **kwargs):
+    draws = _uniform(*args, **kwargs)
+    return draws[tf.newaxis] if draws.shape.rank == 0 else draws
+
+
+tf.random.uniform = uniform
