@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from ci.faults import docstring, fault_names
+from ci.suite_runs import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CATCHING = ("deviates-new", "error")  # claim statuses that count as catching a fault
 # A faulted fast-tier run takes 30-50 s here, 4 min when every property fails and hypothesis shrinks
 # each one (eager_off_by_default); far beyond that something hangs (a deadlocked worker, say).
