@@ -24,7 +24,8 @@ kind = "exact"
 
 def test_the_real_catalogue_loads():
     claims = load_catalogue()
-    assert DEFAULT_CATALOGUE == ROOT / "spec" / "claims.toml"
+    assert DEFAULT_CATALOGUE == ROOT / "spec" / "claims"
+    assert DEFAULT_CATALOGUE.is_dir()
     assert len(claims) >= 1
     for claim_id, claim in claims.items():
         assert isinstance(claim, Claim)
@@ -140,6 +141,25 @@ def test_every_claim_is_tested_or_says_why_it_is_untestable():
     assert not uncovered, f"claims with neither a spec test nor an `untestable` reason: {uncovered}"
     assert not both, f"claims catalogued as untestable that still have tests: {both} -> {[tested[c] for c in both]}"
     assert not unknown, f"tests name claims the catalogue lacks: {unknown}"
+
+
+def test_a_catalogue_folder_merges_its_files(tmp_path):
+    (tmp_path / "a_first.toml").write_text(GOOD)
+    (tmp_path / "b_second.toml").write_text(claims_toml(["other.claim"]))
+    (tmp_path / "notes.txt").write_text("not a catalogue")
+    assert list(load_catalogue(tmp_path)) == ["chapter.some-claim", "other.claim"]
+
+
+def test_an_id_defined_in_two_files_of_the_folder_is_refused_naming_both(tmp_path):
+    (tmp_path / "a_first.toml").write_text(GOOD)
+    (tmp_path / "b_second.toml").write_text(GOOD)
+    with pytest.raises(CatalogueError, match=r"b_second\.toml: claim 'chapter\.some-claim' is already defined in a_first\.toml"):
+        load_catalogue(tmp_path)
+
+
+def test_an_empty_catalogue_folder_is_refused(tmp_path):
+    with pytest.raises(CatalogueError, match="no \\*.toml catalogue files"):
+        load_catalogue(tmp_path)
 
 
 def test_a_catalogue_that_is_not_toml_names_the_file(tmp_path):
