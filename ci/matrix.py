@@ -1,7 +1,7 @@
 """The conformance matrix: the suite in several TensorFlow/Keras environments, one report.
 
     python -m ci.matrix [--envs NAME,...] [--venv-root DIR] [--out DIR] [--installer pip|uv]
-                        [--rebuild] [--data-dir DIR] [--tier fast|slow|all] [-- PYTEST ARGS...]
+                        [--rebuild] [--prepare-only] [--data-dir DIR] [--tier fast|slow|all] [-- PYTEST ARGS...]
 
 For each environment of ci/matrix_environments.toml: create its venv under --venv-root (or reuse it
 when pyproject.toml, its extras and its constraints are unchanged since it was built), install the
@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "matrix")
     parser.add_argument("--installer", choices=("pip", "uv"), default="pip")
     parser.add_argument("--rebuild", action="store_true", help="delete and rebuild the venvs")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="build (or check) the venvs and stop: no test run, no report")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="offline data folder passed to pytest (default: $HANDBOOK_SPEC_DATA if set)")
     parser.add_argument("--tier", choices=("fast", "slow", "all"), default="fast")
@@ -204,6 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     options.venv_root.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
+    if options.prepare_only:
+        problems = []
+        for env in environments:
+            python, problem = prepare_venv(env, options.venv_root, options.installer, options.rebuild)
+            if problem is None and (name := detected_name(env, python)) != env.name:
+                problem = f"the venv is {name}, not {env.name}"
+            log(f"{env.name}: {problem or 'ready'}")
+            problems += [problem] if problem else []
+        return 1 if problems else 0
     outcomes = [run_environment(env, options, out) for env in environments]
     reports = [json.loads(Path(o["report"]).read_text(encoding="utf-8")) for o in outcomes if o["report"]]
     matrix = merge_reports(reports, runs=outcomes)
