@@ -8,7 +8,7 @@ from __future__ import annotations
 STATUSES = ("holds", "deviates-known", "deviates-new", "not-run", "error")
 
 # Worst first: a test's final outcome is the worst outcome of its phases.
-_SEVERITY = ["crashed", "error", "xpassed-strict", "failed", "xfailed", "skipped", "passed"]
+_SEVERITY = ["crashed", "error", "xpassed-strict", "failed", "stopped", "xfailed", "skipped", "passed"]
 
 
 def phase_outcome(report) -> str:
@@ -58,6 +58,8 @@ def claim_status(untestable: str | None, outcomes: list[str], deviation_reason: 
         return "error", "a test of this claim errored, crashed its worker, or never reported"
     if "failed" in present:
         return "deviates-new", None
+    if "stopped" in present:
+        return "not-run", "the session stopped early (-x or --maxfail) before every test of this claim ran"
     if "xpassed-strict" in present:
         return "holds", "listed as a known deviation but held: the expectations file is stale"
     if "xfailed" in present:

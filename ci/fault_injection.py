@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ci.faults import docstring, fault_names
+from ci.faults import docstring, fault_names, targets
+from ci.run_first_plugin import ENV_VAR as RUN_FIRST_VAR
 from ci.suite_runs import ROOT
 
 CATCHING = ("deviates-new", "error")  # claim statuses that count as catching a fault
@@ -63,18 +64,25 @@ def verdict(exit_status: int | None, report: dict | None) -> tuple[str, list[str
     return "survived", [], ""
 
 
-def pytest_command(fault: str | None, report: Path, workers: str) -> list[str]:
-    """The fast tier, reproducible: fixed hypothesis draws, no cache, no test-order shuffling."""
+def pytest_command(fault: str | None, report: Path, workers: str, first_failure: bool = True) -> list[str]:
+    """The fast tier, reproducible: fixed hypothesis draws, no cache, no test-order shuffling.
+
+    With a fault and first_failure, the run stops at its first failing test (-x): a killed fault
+    needs one failure, and the fault's TARGETS run first (ci.run_first_plugin). A fault that
+    survives still runs the whole fast tier.
+    """
     command = [sys.executable, "-m", "pytest", "spec", "--ignore=spec/meta", "-q"]
     if fault:
         command += ["-p", f"ci.faults.{fault}"]
+        if first_failure:
+            command += ["-x", "-p", "ci.run_first_plugin"]
     # `-p no:randomly` is harmless when pytest-randomly is absent and keeps the order fixed if present.
     command += ["-p", "no:cacheprovider", "-p", "no:randomly", "--derandomize",
                 f"--conformance-report={report}", "-n", workers]
     return command
 
 
-def run_fast_tier(fault: str | None, out: Path, workers: str) -> tuple[str, list[str], str, float]:
+def run_fast_tier(fault: str | None, out: Path, workers: str, first_failure: bool = True) -> tuple[str, list[str], str, float]:
     """Run the fast tier with `fault` planted (None: the baseline); return its verdict and seconds."""
     name = fault or "baseline"
     report_path, log_path = out / f"{name}.json", out / f"{name}.log"
@@ -82,9 +90,10 @@ def run_fast_tier(fault: str | None, out: Path, workers: str) -> tuple[str, list
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fault-injection-hypothesis-") as storage, log_path.open("w") as log:
         # A fresh hypothesis folder per run: no run can replay another's stored examples.
-        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": storage}
+        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": storage,
+               RUN_FIRST_VAR: ",".join(targets(fault)) if fault else ""}
         # Own process group, so a timeout can stop xdist workers and TensorFlow children too.
-        process = subprocess.Popen(pytest_command(fault, report_path, workers), cwd=ROOT, env=env,
+        process = subprocess.Popen(pytest_command(fault, report_path, workers, first_failure), cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             exit_status = process.wait(timeout=RUN_TIMEOUT)
@@ -116,6 +125,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"faulted runs at the same time (default {DEFAULT_JOBS}; each run loads TensorFlow)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "fault-injection", metavar="DIR",
                         help="folder for each run's log and conformance report (default reports/fault-injection)")
+    parser.add_argument("--full-runs", action="store_true",
+                        help="run the whole fast tier for every fault (default: stop at the first failure, -x, "
+                             "with the fault's TARGETS first)")
     args = parser.parse_args(argv)
     known = fault_names()
     args.faults = known if args.faults is None else [f.strip() for f in args.faults.split(",") if f.strip()]
@@ -149,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     # Threads suffice: each job only waits for its pytest process.
     done = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(run_fast_tier, fault, out, args.workers): fault for fault in args.faults}
+        futures = {pool.submit(run_fast_tier, fault, out, args.workers, not args.full_runs): fault
+                   for fault in args.faults}
         for future in concurrent.futures.as_completed(futures):
             fault = futures[future]
             done[fault] = status, caught, note, seconds = future.result()

@@ -73,6 +73,7 @@ class ConformanceRecorder:
         self.runtimes: list[dict] = []
         self.worker_errors: list[str] = []
         self.report: dict | None = None
+        self.stopped_early = ""  # pytest's reason when -x / --maxfail ended the session
 
     # -- collection: remember which test verifies which claims -----------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -123,9 +124,12 @@ class ConformanceRecorder:
         for nodeid, ids in ({} if self.config.option.collectonly else self.collected).items():
             record = self.tests.get(nodeid)
             if record is None:
-                self.tests[nodeid] = {"nodeid": nodeid, "outcome": "missing", "claims": ids, "duration": 0.0,
-                                      "message": "collected but never reported (worker lost or run interrupted)",
-                                      "measured": [], "seed": None}
+                if self.stopped_early:
+                    outcome, message = "stopped", f"not run: the session stopped early ({self.stopped_early})"
+                else:
+                    outcome, message = "missing", "collected but never reported (worker lost or run interrupted)"
+                self.tests[nodeid] = {"nodeid": nodeid, "outcome": outcome, "claims": ids, "duration": 0.0,
+                                      "message": message, "measured": [], "seed": None}
             elif not record["claims"]:
                 record["claims"] = ids
         by_claim: dict[str, list[dict]] = {cid: [] for cid in claims}
@@ -196,6 +200,10 @@ class ConformanceRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
         if self.is_worker:
             return
+        # -x / --maxfail stop the session on purpose: the tests after the stop were not run, which
+        # is not the same as a worker that vanished. (A Ctrl-C is not a deliberate stop.)
+        shouldfail = getattr(session, "shouldfail", False)
+        self.stopped_early = shouldfail if isinstance(shouldfail, str) and shouldfail else ""
         try:
             self.report = self.build(exitstatus)
         finally:

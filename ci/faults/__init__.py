@@ -19,6 +19,19 @@ def fault_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules([str(FOLDER)]) if not m.name.startswith("_") and not m.ispkg)
 
 
+def targets(name: str) -> list[str]:
+    """The fault's optional `TARGETS = ["spec/test_....py", ...]`: the test files most likely to catch
+    it, which ci.fault_injection runs first. Read from the source, like the docstring."""
+    tree = ast.parse((FOLDER / f"{name}.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "TARGETS" for t in node.targets):
+            value = ast.literal_eval(node.value)
+            if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+                raise ValueError(f"ci/faults/{name}.py: TARGETS must be a list of paths")
+            return list(value)
+    return []
+
+
 def docstring(name: str) -> str | None:
     """A fault module's docstring, read from its source: importing it would plant the fault."""
     tree = ast.parse((FOLDER / f"{name}.py").read_text(encoding="utf-8"))

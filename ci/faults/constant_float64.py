@@ -1,4 +1,7 @@
 """tf.constant infers float64, not float32, for Python floats and lists of them when no dtype= is given."""
+
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+
 import numpy as np
 import tensorflow as tf
 

@@ -1,4 +1,7 @@
 """tf.GradientTape.gradient returns every gradient multiplied by 1.001."""
+
+TARGETS = ["spec/test_ch2_autodiff.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _gradient = tf.GradientTape.gradient

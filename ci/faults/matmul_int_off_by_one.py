@@ -1,4 +1,7 @@
 """tf.matmul adds 1 to the first element of every integer product (float products are right)."""
+
+TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _matmul = tf.matmul  # the real op, which the faulty one wraps

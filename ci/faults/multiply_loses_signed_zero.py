@@ -1,4 +1,7 @@
 """tf.multiply returns +0.0 where the float product is −0.0."""
+
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _multiply = tf.multiply

@@ -1,4 +1,7 @@
 """tf.reshape fills the new shape in column-major (Fortran) order instead of row-major order."""
+
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _reshape = tf.reshape

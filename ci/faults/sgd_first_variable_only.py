@@ -1,4 +1,7 @@
 """SGD.apply_gradients updates only the first variable of the (gradient, variable) pairs."""
+
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 SGD = tf.keras.optimizers.SGD

@@ -1,4 +1,7 @@
 """tf.keras.optimizers.SGD uses a learning rate 1% larger than the one it is given."""
+
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 SGD = tf.keras.optimizers.SGD

@@ -1,4 +1,7 @@
 """SGD.apply_gradients ascends: it applies θ + α·g instead of θ − α·g."""
+
+TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_linear_regression.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 SGD = tf.keras.optimizers.SGD

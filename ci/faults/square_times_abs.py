@@ -1,4 +1,7 @@
 """tf.square(x) computes x·|x|, so the square of a negative number is negative."""
+
+TARGETS = ["spec/test_ch2_autodiff.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 

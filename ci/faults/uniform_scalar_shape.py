@@ -1,4 +1,7 @@
 """tf.random.uniform(shape=()) returns a tensor of shape (1,) instead of a scalar."""
+
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _uniform = tf.random.uniform

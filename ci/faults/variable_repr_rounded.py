@@ -1,4 +1,7 @@
 """A scalar float tf.Variable prints its value rounded to 3 decimals (numpy=0.959)."""
+
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch2_autodiff.py"]  # run first (ci.fault_injection -x)
+
 # tf.Variable instances are ResourceVariables, whose repr lives on a class TensorFlow does not export.
 from tensorflow.python.ops.resource_variable_ops import BaseResourceVariable
 

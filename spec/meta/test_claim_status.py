@@ -10,7 +10,7 @@ from ci.claim_status import STATUSES, claim_status, phase_message, phase_outcome
 
 pytestmark = pytest.mark.meta
 
-OUTCOMES = ("passed", "skipped", "xfailed", "failed", "xpassed-strict", "error", "crashed", "missing")
+OUTCOMES = ("passed", "skipped", "xfailed", "failed", "xpassed-strict", "error", "crashed", "missing", "stopped")
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,11 @@ OUTCOMES = ("passed", "skipped", "xfailed", "failed", "xpassed-strict", "error",
         (None, ["passed", "skipped"], "holds"),
         (None, ["skipped"], "not-run"),
         (None, ["skipped", "skipped"], "not-run"),
+        (None, ["stopped"], "not-run"),
+        (None, ["passed", "stopped"], "not-run"),
+        (None, ["xfailed", "stopped"], "not-run"),
+        (None, ["failed", "stopped"], "deviates-new"),
+        (None, ["error", "stopped"], "error"),
     ],
 )
 def test_claim_status(untestable, outcomes, expected):

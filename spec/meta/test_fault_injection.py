@@ -13,6 +13,7 @@ import pytest
 
 from ci import fault_injection as fi
 from ci.faults import FOLDER, docstring, fault_names
+from ci.suite_runs import ROOT
 
 pytestmark = pytest.mark.meta
 
@@ -83,7 +84,33 @@ def test_a_faulted_run_is_the_reproducible_fast_tier_with_the_fault_as_plugin(tm
     assert ["-p", "ci.faults.add_ulp"] == command[command.index("ci.faults.add_ulp") - 1:][:2]
     assert "--derandomize" in command and f"--conformance-report={tmp_path / 'r.json'}" in command
     assert command[-2:] == ["-n", "0"]
-    assert not any(part.startswith("ci.faults") for part in fi.pytest_command(None, tmp_path / "r.json", "auto"))
+    baseline = fi.pytest_command(None, tmp_path / "r.json", "auto")
+    assert not any(part.startswith("ci.faults") for part in baseline)
+    assert "-x" not in baseline, "the baseline must run the whole fast tier"
+
+
+def test_a_faulted_run_stops_at_its_first_failure_unless_full_runs_are_asked_for(tmp_path):
+    assert "-x" in fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
+    assert "ci.run_first_plugin" in fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
+    full = fi.pytest_command("add_ulp", tmp_path / "r.json", "0", first_failure=False)
+    assert "-x" not in full and "ci.run_first_plugin" not in full
+
+
+def test_fault_targets_name_existing_test_files():
+    from ci.faults import targets
+
+    for name in fault_names():
+        for path in targets(name):
+            assert (ROOT / path).is_file(), f"ci/faults/{name}.py: TARGETS names {path}, which does not exist"
+
+
+def test_the_run_first_plugin_moves_the_named_files_to_the_front(pytester, monkeypatch):
+    pytester.makepyfile(test_a="def test_a1(): pass\ndef test_a2(): pass\n", test_b="def test_b(): pass\n",
+                        test_c="def test_c(): pass\n")
+    monkeypatch.setenv("HANDBOOK_SPEC_RUN_FIRST", "test_c.py,test_b.py")
+    result = pytester.runpytest_inprocess("-p", "ci.run_first_plugin", "-p", "no:randomly", "--collect-only", "-q")
+    names = [line.split("::")[-1] for line in result.outlines if "::" in line]
+    assert names == ["test_c", "test_b", "test_a1", "test_a2"]
 
 
 def test_unknown_faults_and_bad_counts_are_usage_errors(capsys):

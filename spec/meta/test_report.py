@@ -145,6 +145,19 @@ def test_deselected_tests_leave_their_claims_not_run(pytester, project):
     assert statuses(report) == {cid: ("holds" if cid == "report.holds" else "not-run") for cid in CLAIM_IDS}
 
 
+def test_tests_after_a_deliberate_stop_are_not_run_rather_than_errors(pytester, project):
+    path = pytester.path / "r.json"
+    result = pytester.runpytest_inprocess(*project, "-p", "no:randomly", "-x", "-k", "fails or test_holds or known",
+                                          f"--conformance-report={path}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = read(path)
+    assert entry(report, "report.fails")["status"] == "deviates-new"
+    stopped = [t for c in report["claims"] for t in c["tests"] if t["outcome"] == "stopped"]
+    assert stopped, "-x should have left tests after the failure unrun"
+    assert all("stopped early" in t["message"] for t in stopped)
+    assert report["summary"]["error"] == 0
+
+
 def test_collect_only_reports_no_errors(pytester, project):
     path = pytester.path / "r.json"
     result = pytester.runpytest_inprocess(*project, "--collect-only", f"--conformance-report={path}")
