@@ -102,3 +102,13 @@ def glorot_normal_moments(fan_in: int, fan_out: int) -> tuple[float, float]:
     target = math.sqrt(2.0 / (fan_in + fan_out))
     pre_truncation = target / truncated_std_normal_std(2.0)
     return target, 2.0 * pre_truncation
+
+
+def glorot_normal_cdf(values, fan_in: int, fan_out: int):
+    """CDF of the Glorot-normal initialiser's distribution (the truncated normal above) at `values`."""
+    _, bound = glorot_normal_moments(fan_in, fan_out)
+    sd = bound / 2.0
+    cdf = np.vectorize(_std_normal_cdf)
+    low = _std_normal_cdf(-2.0)
+    z = np.clip(np.asarray(values, np.float64) / sd, -2.0, 2.0)
+    return (cdf(z) - low) / (1.0 - 2.0 * low)

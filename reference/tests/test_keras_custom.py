@@ -66,3 +66,13 @@ def test_glorot_normal_moments():
     assert bound == pytest.approx(2 * 0.05 / 0.8796256610342398)
     # Truncating far out changes nothing.
     assert ref.truncated_std_normal_std(30.0) == pytest.approx(1.0)
+
+
+def test_glorot_normal_cdf_at_landmarks():
+    target, bound = ref.glorot_normal_moments(300, 500)
+    cdf = ref.glorot_normal_cdf([-bound, -2 * bound, 0.0, bound, 2 * bound], 300, 500)
+    assert cdf == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0], abs=1e-15)
+    # One pre-truncation standard deviation (bound / 2) holds (Φ(1) − Φ(−2)) / (Φ(2) − Φ(−2)) of the mass.
+    phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
+    expected = (phi(1) - phi(-2)) / (phi(2) - phi(-2))
+    assert ref.glorot_normal_cdf([bound / 2], 300, 500) == pytest.approx([expected], rel=1e-12)
