@@ -1,0 +1,13 @@
+"""tf.keras.metrics.SparseCategoricalAccuracy forgets earlier batches: every update_state call resets its counts first."""
+import tensorflow as tf
+
+Accuracy = tf.keras.metrics.SparseCategoricalAccuracy
+_update_state = Accuracy.update_state
+
+
+def update_state(self, *args, **kwargs):
+    self.reset_state()
+    return _update_state(self, *args, **kwargs)
+
+
+Accuracy.update_state = update_state

@@ -1,0 +1,12 @@
+"""tf.keras.layers.Dense computes activation(x·W) without ever adding its bias vector."""
+import tensorflow as tf
+
+Dense = tf.keras.layers.Dense
+
+
+def call(self, inputs, *args, **kwargs):
+    x = tf.matmul(inputs, self.kernel)
+    return self.activation(x) if self.activation is not None else x
+
+
+Dense.call = call

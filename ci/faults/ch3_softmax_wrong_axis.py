@@ -1,0 +1,11 @@
+"""tf.nn.softmax normalises along the first (batch) axis instead of the last when no axis is given."""
+import tensorflow as tf
+
+_softmax = tf.nn.softmax
+
+
+def softmax(logits, axis=None, name=None):
+    return _softmax(logits, axis=0 if axis is None else axis, name=name)
+
+
+tf.nn.softmax = softmax
