@@ -20,6 +20,8 @@ pytest_plugins = [
     # verdicts
     "ci.expectations_plugin",
     "ci.report_plugin",
+    # benchmarks: timing only when asked for, and the summary JSON of a timed run
+    "fixtures.benchmark_summary_plugin",
     # pytest's own plugin for running inner sessions: the harness tests in spec/meta use it
     "pytester",
 ]
