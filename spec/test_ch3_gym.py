@@ -13,8 +13,6 @@ import pytest
 from reference import cartpole as ref
 from spec.assertions import assert_close
 
-PACKAGES = {"gym": "rl.gym", "gymnasium": "rl.gymnasium"}
-
 
 def load(package: str):
     """Import gym or gymnasium, or skip saying which package is missing."""
@@ -26,14 +24,6 @@ def load(package: str):
         pytest.skip(f"{package} is not installed ({exc}); install the rl extra to check the book's Gym calls")
 
 
-def per_package(suffix: str):
-    """Parametrise over the two packages, each with its own claim id (rl.gym-<suffix>, rl.gymnasium-<suffix>)."""
-    return pytest.mark.parametrize(
-        "package",
-        [pytest.param(name, marks=pytest.mark.claim(f"{prefix}-{suffix}"), id=name) for name, prefix in PACKAGES.items()],
-    )
-
-
 def make(package: str):
     gym = load(package)
     with warnings.catch_warnings():
@@ -41,15 +31,16 @@ def make(package: str):
         return gym.make("CartPole-v1")
 
 
-@per_package("make")
-def test_make_cartpole(package):
+# Each API claim has a gym and a gymnasium variant (rl.gym-*, rl.gymnasium-*): one body, two tests.
+
+
+def check_make(package):
     env = make(package)
     assert env.action_space.n == 2, env.action_space
     assert env.observation_space.shape == (4,), env.observation_space
 
 
-@per_package("reset-returns-state")
-def test_reset_returns_the_state(package, measured):
+def check_reset_returns_state(package, measured):
     env = make(package)
     state = env.reset()
     measured("reset() returns", type(state).__name__, note=f"{package} {load(package).__version__}")
@@ -58,8 +49,7 @@ def test_reset_returns_the_state(package, measured):
     )
 
 
-@per_package("step-four-values")
-def test_step_returns_four_values(package, measured):
+def check_step_four_values(package, measured):
     env = make(package)
     env.reset()
     try:
@@ -76,8 +66,7 @@ def test_step_returns_four_values(package, measured):
     assert np.shape(next_state) == (4,) and isinstance(done, (bool, np.bool_)) and isinstance(info, dict)
 
 
-@per_package("action-space-sample")
-def test_action_space_sample(package, seed):
+def check_action_space_sample(package, seed):
     env = make(package)
     env.action_space.seed(seed)
     actions = [env.action_space.sample() for _ in range(200)]
@@ -85,8 +74,7 @@ def test_action_space_sample(package, seed):
     assert all(env.action_space.contains(a) for a in actions)
 
 
-@per_package("render")
-def test_render_draws_the_frame(package, measured):
+def check_render(package, measured):
     env = make(package)
     env.reset()
     with warnings.catch_warnings(record=True) as caught:
@@ -96,6 +84,56 @@ def test_render_draws_the_frame(package, measured):
     measured("render() returns", repr(frame)[:80])
     declined = [m for m in messages if "render_mode" in m or "render mode" in m]
     assert not declined, f"{package}: env.render() rendered nothing and warned: {declined[0]}"
+
+
+@pytest.mark.claim("rl.gym-make")
+def test_gym_make_cartpole():
+    check_make("gym")
+
+
+@pytest.mark.claim("rl.gymnasium-make")
+def test_gymnasium_make_cartpole():
+    check_make("gymnasium")
+
+
+@pytest.mark.claim("rl.gym-reset-returns-state")
+def test_gym_reset_returns_the_state(measured):
+    check_reset_returns_state("gym", measured)
+
+
+@pytest.mark.claim("rl.gymnasium-reset-returns-state")
+def test_gymnasium_reset_returns_the_state(measured):
+    check_reset_returns_state("gymnasium", measured)
+
+
+@pytest.mark.claim("rl.gym-step-four-values")
+def test_gym_step_returns_four_values(measured):
+    check_step_four_values("gym", measured)
+
+
+@pytest.mark.claim("rl.gymnasium-step-four-values")
+def test_gymnasium_step_returns_four_values(measured):
+    check_step_four_values("gymnasium", measured)
+
+
+@pytest.mark.claim("rl.gym-action-space-sample")
+def test_gym_action_space_sample(seed):
+    check_action_space_sample("gym", seed)
+
+
+@pytest.mark.claim("rl.gymnasium-action-space-sample")
+def test_gymnasium_action_space_sample(seed):
+    check_action_space_sample("gymnasium", seed)
+
+
+@pytest.mark.claim("rl.gym-render")
+def test_gym_render_draws_the_frame(measured):
+    check_render("gym", measured)
+
+
+@pytest.mark.claim("rl.gymnasium-render")
+def test_gymnasium_render_draws_the_frame(measured):
+    check_render("gymnasium", measured)
 
 
 # ------------------------------------------------------------------ CartPole against the reference
