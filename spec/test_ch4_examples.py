@@ -110,12 +110,24 @@ def test_test_restores_into_fresh_objects(trained_example, data_loader):
     assert_exact(fresh(x), trained(x), what="outputs of the model test() restores (first 1000 test images)")
 
 
+@pytest.fixture(scope="module")
+def trained_example_slow(data_loader, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("example-slow") / "saved"
+    model, num_batches, printed = run_train_example(data_loader, directory, SLOW_EPOCHS)
+    return model, num_batches, printed, directory
+
+
 @pytest.mark.slow
-@pytest.mark.claim("checkpoint.example-saves", "checkpoint.example-restore-reproduces")
-def test_train_then_test_in_a_fresh_process(data_loader, local_data_file, tmp_path, measured):
-    directory = tmp_path / "saved"
-    trained, num_batches, printed = run_train_example(data_loader, directory, SLOW_EPOCHS)
+@pytest.mark.claim("checkpoint.example-saves")
+def test_train_saves_and_deletes_over_half_an_epoch(trained_example_slow):
+    _, num_batches, printed, directory = trained_example_slow
     assert check_saves(directory, num_batches, printed) == [100, 200, 300, 400, 500, 599]
+
+
+@pytest.mark.slow
+@pytest.mark.claim("checkpoint.example-restore-reproduces")
+def test_train_then_test_in_a_fresh_process(trained_example_slow, data_loader, local_data_file, tmp_path, measured):
+    trained, _, _, directory = trained_example_slow
     trained_pred = np.argmax(trained.predict(data_loader.test_data, verbose=0), axis=-1)
     measured("test accuracy of the trained model after 599 batches",
              float(np.mean(trained_pred == data_loader.test_label)), note="slow tier: 0.5 epochs")
