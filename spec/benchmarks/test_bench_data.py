@@ -67,7 +67,7 @@ def test_numpy_get_batch(benchmark, seed):
 
     record(benchmark, workload="data", variant="numpy_get_batch", device=None, units=BATCHES * BATCH_SIZE,
            unit="samples", baseline=True)
-    x, y = measure(benchmark, batches, rounds=10)
+    x, y = measure(benchmark, batches, rounds=5)
     assert_whole_rows(loader, x, y)
 
 
@@ -84,7 +84,7 @@ def test_tf_data_pipeline(benchmark, seed):
         return x, y
 
     record(benchmark, workload="data", variant="tf_data", device=None, units=BATCHES * BATCH_SIZE, unit="samples")
-    x, y = measure(benchmark, batches, rounds=10)
+    x, y = measure(benchmark, batches, rounds=5)
     assert_whole_rows(loader, x.numpy(), y.numpy())
     first = next(iter(dataset))[0].numpy()
     order = np.rint(first[:, 0, 0, 0] * 256) * 256 + np.rint(first[:, 0, 1, 0] * 256)

@@ -21,7 +21,7 @@ from spec.models_rnn_rl import DQN_BATCH_SIZE, DQN_LEARNING_RATE, GAMMA, QNetwor
 
 pytestmark = pytest.mark.benchmark(group=f"dqn_update: one update, batch {DQN_BATCH_SIZE}")
 
-ROUNDS = {"eager": 20, "tf_function": 50}
+PLAN = {"eager": (5, 2), "tf_function": (20, 5)}  # (rounds, updates per round)
 
 
 def synthetic_transitions(rng: np.random.Generator, batch: int = DQN_BATCH_SIZE):
@@ -62,7 +62,8 @@ def test_dqn_update(benchmark, device, variant, seed):
 
     record(benchmark, workload="dqn_update", variant=variant, device=device, units=DQN_BATCH_SIZE,
            unit="transitions", baseline=variant == "eager")
-    measure(benchmark, update, rounds=ROUNDS[variant], iterations=5)
+    rounds, iterations = PLAN[variant]
+    measure(benchmark, update, rounds=rounds, iterations=iterations)
 
     states, actions, rewards, next_states, done = batch
     before = weights_of(model)

@@ -27,9 +27,9 @@ REFERENCE_IMAGES = 8  # the NumPy CNN forward pass costs about 20 ms per image i
 MODELS = {
     # name: (class, reference forward, layers whose (kernel, bias) the reference takes, FLOPs per layer,
     #        timed rounds per variant)
-    "mlp": (MLP, ref.mlp_forward, ("dense1", "dense2"), mlp_layer_flops, {"eager": 10, "tf_function": 30, "xla": 30}),
+    "mlp": (MLP, ref.mlp_forward, ("dense1", "dense2"), mlp_layer_flops, {"eager": 5, "tf_function": 20, "xla": 20}),
     "cnn": (CNN, ref.cnn_forward, ("conv1", "conv2", "dense1", "dense2"), cnn_layer_flops,
-            {"eager": 5, "tf_function": 5, "xla": 5}),
+            {"eager": 3, "tf_function": 3, "xla": 3}),
 }
 
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.benchmark(group="linreg: 10 000 steps")
 
 STEPS = 10_000
 LEARNING_RATE = 1e-3
-EAGER_STEPS = 100  # per timed call; a full 10 000-step eager loop takes minutes here
-STEP_FUNCTION_STEPS = 1_000
+EAGER_STEPS = 50  # per timed call; a full 10 000-step eager loop takes minutes here
+STEP_FUNCTION_STEPS = 500
 CHECK_STEPS = 20  # untimed runs of the step-by-step variants
 
 
@@ -124,7 +124,7 @@ def test_tf_function_per_step(benchmark, device):
 def test_tf_function_whole_loop(benchmark, device):
     problem = HandbookProblem(device)
     record(benchmark, workload="linreg", variant="tf_function_loop", device=device, units=STEPS, unit="steps")
-    measure(benchmark, problem.graph_loop(jit_compile=False, steps=STEPS), setup=problem.reset, rounds=5)
+    measure(benchmark, problem.graph_loop(jit_compile=False, steps=STEPS), setup=problem.reset, rounds=3)
     check(problem, STEPS)
 
 

@@ -20,9 +20,10 @@ CHECK_MAX_N = 128
 
 
 def plan(n: int) -> tuple[int, int]:
-    """(rounds, iterations per round): about 1e8 FLOPs per round for small n, one product for large."""
-    iterations = int(min(1000, max(1, 1e8 // matmul_flops(n))))
-    rounds = 3 if n >= 2048 else 5 if n >= 512 else 10
+    """(rounds, iterations per round): up to 200 products (about 2e7 FLOPs) per round for small n,
+    where the call costs more than the arithmetic; one product per round from n = 256 on."""
+    iterations = int(min(200, max(1, 2e7 // matmul_flops(n))))
+    rounds = 3 if n >= 2048 else 5
     return rounds, iterations
 
 
