@@ -23,7 +23,7 @@ def plan(n: int) -> tuple[int, int]:
     """(rounds, iterations per round): up to 200 products (about 2e7 FLOPs) per round for small n,
     where the call costs more than the arithmetic; one product per round from n = 256 on."""
     iterations = int(min(200, max(1, 2e7 // matmul_flops(n))))
-    rounds = 3 if n >= 2048 else 5
+    rounds = 3 if n >= 2048 else 5 if n >= 512 else 20  # small products: cheap rounds, more of them
     return rounds, iterations
 
 

@@ -28,7 +28,7 @@ NUM_CHARS = 57
 TEXT_LENGTH = 20_000
 REFERENCE_SEQUENCES = 4
 CHECK_BATCH, CHECK_WINDOW = 8, 8  # untimed runs: tracing the 40-step unrolled graph costs seconds of CPU
-ROUNDS = {"eager": 3, "tf_function": 5, "keras_lstm": 5}
+ROUNDS = {"eager": 2, "tf_function": 5, "keras_lstm": 5}  # an eager step takes seconds here
 
 
 class LayerRNN(tf.keras.Model):
