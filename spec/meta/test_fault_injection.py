@@ -81,6 +81,7 @@ def test_the_verdict_of_a_faulted_run(exit_status, report_, expected, claims):
 def test_a_faulted_run_is_the_reproducible_fast_tier_with_the_fault_as_plugin(tmp_path):
     command = fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
     assert command[1:4] == ["-m", "pytest", "spec"] and "--ignore=spec/meta" in command
+    assert "--ignore=spec/benchmarks" in command, "benchmarks are not claims: they must not decide a verdict"
     assert ["-p", "ci.faults.add_ulp"] == command[command.index("ci.faults.add_ulp") - 1:][:2]
     assert "--derandomize" in command and f"--conformance-report={tmp_path / 'r.json'}" in command
     assert command[-2:] == ["-n", "0"]
