@@ -6,7 +6,8 @@ the Q-network, the tape, mean squared error, Adam), and the same update in a tf.
 Transitions are synthetic CartPole-shaped (4 state values, 2 actions, reward 1, some episodes
 done); the update's cost does not depend on the values. Every run checks, after timing, one more
 update's loss against the NumPy reference (reference/dqn.py: target and loss from the weights
-the update starts from).
+the update starts from). Untimed, the tf.function check belongs to the slow tier
+(slow_when_untimed): its trace costs about 2 s of CPU.
 """
 from __future__ import annotations
 

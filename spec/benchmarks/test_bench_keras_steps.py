@@ -6,7 +6,9 @@ Samples/s, and achieved GFLOP/s against the float32 matmul peak measured by the 
 Data are synthetic (images uniform in [0, 1), labels uniform in 0..9): the step's cost does not
 depend on the pixels. Every run checks, after timing, that the model's forward pass matches the
 NumPy reference (reference/layers.py) on a few images, that the step returns the loss of the
-weights it starts from, and that training on the batch has lowered that loss.
+weights it starts from, and that training on the batch has lowered that loss. Untimed, the
+tf.function and XLA checks belong to the slow tier (marker slow_when_untimed, see
+fixtures/benchmark_summary_plugin.py): tracing and compiling cost 1.5-10 s of CPU each.
 """
 from __future__ import annotations
 

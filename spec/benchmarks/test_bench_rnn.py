@@ -9,7 +9,8 @@ Nietzsche corpus), drawn through the book's DataLoader.get_batch; the step's cos
 on which characters they are. Untimed runs use a batch of 8 windows of 8 (CHECK_BATCH,
 CHECK_WINDOW). Every run checks, after timing, the model's logits against the
 NumPy LSTM reference (reference/lstm.py), that the step returns the loss of the weights it starts
-from, and that training on the batch has lowered that loss.
+from, and that training on the batch has lowered that loss. Untimed, the two graph variants'
+checks belong to the slow tier (slow_when_untimed): tracing them costs seconds of CPU.
 """
 from __future__ import annotations
 
