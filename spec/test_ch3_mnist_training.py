@@ -6,8 +6,9 @@ Budgets, stated in the claims: the MLP gets the book's full 10 epochs (9,370 bat
 600 batches (0.64 epoch) instead of 9,370: a CNN batch takes 0.15 s on this 2-core machine when it
 is idle and 0.4-1.7 s while other work shares it, so the book's budget (about 25 minutes idle) would
 exceed the 10 minutes this tier may spend on the chapter. Measured: the whole file in 2 min 19 s idle,
-9-22 min under load averages of 7-15 (240 CPU-seconds either way). Each model is trained once per device and process (both CNN claims share the run), from a
-fixed seed that does not depend on which test asks first. Training steps are a tf.function (the
+9-22 min under load averages of 7-15 (240 CPU-seconds either way). Each model is trained once
+per device and process (both CNN claims share the run), from a fixed seed that does not depend on
+which test asks first. Training steps are a tf.function (the
 book runs them eagerly; the ops are the same); evaluation calls the model instead of model.predict.
 """
 from __future__ import annotations
