@@ -99,6 +99,27 @@ def folder_bytes(path: Path) -> int:
 
 # ------------------------------------------------------------------ fresh interpreter
 
+# The handbook's MLP under a strategy: built from the initial weights W0, one SGD step per global
+# batch of GB examples, the loss averaged over the global batch. Both children below use it.
+_REPLICATED_MLP = """with strategy.scope():
+    model = MLP()
+    model(X[:1])
+    model.set_weights(W0)
+    optimizer = tf.keras.optimizers.SGD(learning_rate=LR)
+
+def replica_step(x, y):
+    with tf.GradientTape() as tape:
+        per_example = tf.keras.losses.sparse_categorical_crossentropy(y_true=y, y_pred=model(x))
+        loss = tf.nn.compute_average_loss(per_example, global_batch_size=GB)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return tf.shape(x)[0]
+
+@tf.function
+def distributed_step(x, y):
+    return strategy.run(replica_step, args=(x, y))
+"""
+
 _FRESH_CHILD = """
 import importlib.util, json, os, sys
 CONFIG = json.loads({config})
@@ -144,24 +165,7 @@ devices = [d.name for d in tf.config.list_logical_devices("CPU")]
 report["logical_cpus"] = devices
 strategy = tf.distribute.MirroredStrategy(devices)
 report["num_replicas_in_sync"] = strategy.num_replicas_in_sync
-with strategy.scope():
-    model = MLP()
-    model(X[:1])
-    model.set_weights(W0)
-    optimizer = tf.keras.optimizers.SGD(learning_rate=LR)
-
-def replica_step(x, y):
-    with tf.GradientTape() as tape:
-        per_example = tf.keras.losses.sparse_categorical_crossentropy(y_true=y, y_pred=model(x))
-        loss = tf.nn.compute_average_loss(per_example, global_batch_size=GB)
-    grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return tf.shape(x)[0]
-
-@tf.function
-def distributed_step(x, y):
-    return strategy.run(replica_step, args=(x, y))
-
+{replicated_mlp}
 dataset = tf.data.Dataset.from_tensor_slices((X, Y)).batch(GB)
 report["replica_batch_sizes"] = []
 for x, y in strategy.experimental_distribute_dataset(dataset):
@@ -226,7 +230,7 @@ def run_fresh_child(folder: Path, savedmodels: dict[str, Path], inputs: np.ndarr
         "learning_rate": LEARNING_RATE,
         "seed": seed,
     }
-    code = _FRESH_CHILD.format(config=_python_literal(config), replicas=REPLICAS)
+    code = _FRESH_CHILD.format(config=_python_literal(config), replicas=REPLICAS, replicated_mlp=_REPLICATED_MLP)
     # The child must not find the checkout through PYTHONPATH either (a fault's child_site may stay).
     pythonpath = os.pathsep.join(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
                                  if p and os.path.realpath(p) != os.path.realpath(ROOT))
@@ -267,27 +271,10 @@ def dataset_fn(context):
     ys = Y.reshape(-1, GB)[:, lo:lo + per_replica].reshape(-1)
     return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(per_replica)
 
-with strategy.scope():
-    model = MLP()
-    model(X[:1])
-    model.set_weights(W0)
-    optimizer = tf.keras.optimizers.SGD(learning_rate=LR)
-
-def replica_step(x, y):
-    with tf.GradientTape() as tape:
-        per_example = tf.keras.losses.sparse_categorical_crossentropy(y_true=y, y_pred=model(x))
-        loss = tf.nn.compute_average_loss(per_example, global_batch_size=GB)
-    grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return tf.shape(x)[0]
-
-@tf.function
-def step(x, y):
-    return strategy.run(replica_step, args=(x, y))
-
+{replicated_mlp}
 sizes = []
 for x, y in strategy.distribute_datasets_from_function(dataset_fn):
-    sizes.append([int(s) for s in strategy.experimental_local_results(step(x, y))])
+    sizes.append([int(s) for s in strategy.experimental_local_results(distributed_step(x, y))])
 np.savez(CONFIG["out"], *model.get_weights())
 print(CONFIG["mark"] + json.dumps({{"num_replicas_in_sync": strategy.num_replicas_in_sync,
                                     "replica_batch_sizes": sizes}}), flush=True)
@@ -336,7 +323,7 @@ def run_two_workers(folder: Path, x: np.ndarray, y: np.ndarray, initial: list[np
             out = tempfile.TemporaryFile(mode="w+", dir=folder)
             err = tempfile.TemporaryFile(mode="w+", dir=folder)
             logs.append((out, err))
-            code = _WORKER.format(config=_python_literal(config))
+            code = _WORKER.format(config=_python_literal(config), replicated_mlp=_REPLICATED_MLP)
             processes.append(subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, env=env))
             started.append(processes[-1].pid)
         deadline = time.monotonic() + timeout
