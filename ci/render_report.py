@@ -68,6 +68,13 @@ def measured_rows(matrix: dict) -> list[dict]:
     return list(rows.values())
 
 
+def run_verdict(environment: dict) -> str:
+    """'passed', 'exit N' or '—', with the matrix command's problem if it had one."""
+    status = environment.get("pytest_exit_status")
+    verdict = "passed" if status == 0 else (f"exit {status}" if status is not None else "—")
+    return verdict + (f" ({environment['problem']})" if environment.get("problem") else "")
+
+
 # ----------------------------------------------------------------------------------------- Markdown
 
 def render_markdown(matrix: dict) -> str:
@@ -79,10 +86,7 @@ def render_markdown(matrix: dict) -> str:
            "|---" * 11 + "|"]
     for e in envs:
         fp, s = e.get("fingerprint", {}), e.get("summary", {})
-        exit_status = e.get("pytest_exit_status")
-        verdict = "passed" if exit_status == 0 else (f"exit {exit_status}" if exit_status is not None else "—")
-        if e.get("problem"):
-            verdict += f" ({e['problem']})"
+        verdict = run_verdict(e)
         out.append(f"| {e['name']} | {fp.get('tensorflow', '—')} | {fp.get('keras', '—')} ({fp.get('keras_flavour', '—')}) "
                    f"| {fp.get('numpy', '—')} | " + " | ".join(str(s.get(k, 0)) for k in STATUS_ORDER[:5])
                    + f" | {verdict} | {e.get('seconds') if e.get('seconds') is not None else '—'} |")
@@ -124,7 +128,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1400px;padd
 h1{margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}
 th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
-th{background:#f4f4f4} td.claim-id code{font-size:12px} .statement{color:#555;font-size:12px}
+th{background:#f4f4f4} td.claim-id{width:40%} td.claim-id code{font-size:12px} .statement{color:#555;font-size:12px}
 .cell summary{cursor:pointer;font-weight:600;list-style:none} .cell summary::-webkit-details-marker{display:none}
 .s-holds{background:#e7f6e7} .s-deviates-known{background:#fff4d6} .s-deviates-new{background:#fbd5d5}
 .s-error{background:#f3b6b6} .s-not-run{background:#f0f0f0;color:#666} .s-absent{background:#fafafa;color:#999}
@@ -234,10 +238,7 @@ def render_html(matrix: dict) -> str:
                 + "".join(f"<th>{e(s)}</th>" for s in STATUS_ORDER[:5]) + "<th>pytest</th><th>seconds</th></tr>")
     for x in envs:
         fp, s = x.get("fingerprint", {}), x.get("summary", {})
-        status = x.get("pytest_exit_status")
-        verdict = "passed" if status == 0 else (f"exit {status}" if status is not None else "—")
-        if x.get("problem"):
-            verdict += f" ({x['problem']})"
+        verdict = run_verdict(x)
         body.append(f"<tr><td><span style=\"color:{colours[x['name']]}\">■</span> <b>{e(x['name'])}</b>"
                     f"<div class=\"statement\">{e(x.get('description'))}</div></td>"
                     f"<td>{e(fp.get('tensorflow', '—'))}</td><td>{e(fp.get('keras', '—'))} ({e(fp.get('keras_flavour', '—'))})</td>"

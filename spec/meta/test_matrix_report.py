@@ -34,6 +34,7 @@ def report(name, claims, exit_status=0):
 @pytest.fixture
 def two_reports():
     curve = {"name": "loss per epoch", "value": [3.0, 2.0, 1.5, 1.2], "handbook": None}
+    # b.five comes back to the first section after the second began: the page groups it there.
     a = report("env-a", [
         claim("a.one", "holds", measured=[{"name": "accuracy", "value": 0.97, "handbook": 0.972155}]),
         claim("a.two", "deviates-known", reason="Keras 3 <renamed> it", source="https://keras.io/x", cause="keras3"),
@@ -44,6 +45,7 @@ def two_reports():
         claim("a.two", "deviates-known", reason="Keras 3 <renamed> it", source="https://keras.io/x", cause="keras3"),
         claim("b.three", "holds", section="三、模型 / （二）MLP", measured=[{**curve, "value": [3.0, 2.5, 2.0, 1.9]}]),
         claim("b.four", "not-run", section="三、模型 / （二）MLP", reason="untestable here: needs a GPU"),
+        claim("a.five", "holds"),
     ], exit_status=1)
     return a, b
 
@@ -52,7 +54,7 @@ def test_merge_makes_one_row_per_claim_and_one_cell_per_environment(two_reports)
     m = merge_reports(list(two_reports))
     assert m["schema"] == SCHEMA
     assert [e["name"] for e in m["environments"]] == ["env-a", "env-b"]
-    assert [c["id"] for c in m["claims"]] == ["a.one", "a.two", "b.three", "b.four"]
+    assert [c["id"] for c in m["claims"]] == ["a.one", "a.two", "b.three", "b.four", "a.five"]
     for c in m["claims"]:
         assert list(c["results"]) == ["env-a", "env-b"]
     assert m["claims"][3]["results"]["env-a"]["status"] == ABSENT
@@ -139,7 +141,7 @@ def test_the_html_page_is_balanced_self_contained_and_escapes_text(two_reports):
     parser = _Collector()
     parser.feed(page)
     assert not parser.problems and not parser.stack
-    assert parser.rows == ["a.one", "a.two", "b.three", "b.four"]
+    assert parser.rows == ["a.one", "a.two", "a.five", "b.three", "b.four"], "rows grouped by section"
     assert "Keras 3 &lt;renamed&gt; it" in page and "<renamed>" not in page
     assert not re.search(r"""(src|href)=["'](https?:)?//""", page.replace('href="https://keras.io/x"', "")), \
         "the page may link to sources, but must load nothing from the network"
@@ -242,6 +244,6 @@ def test_the_browser_check_notices_a_missing_row_a_hidden_reason_and_a_console_e
     broken = tmp_path / "broken.html"
     broken.write_text(page, encoding="utf-8")
     problems = check_page(broken, m)
-    assert any("claim rows: 3 shown for 4 claims" in p for p in problems), problems
+    assert any("claim rows: 4 shown for 5 claims" in p for p in problems), problems
     assert any("did not show its reason" in p for p in problems), problems
     assert any(p.startswith("console: SEVERE") and "undefinedFunction" in p for p in problems), problems
