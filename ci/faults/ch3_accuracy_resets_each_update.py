@@ -1,4 +1,7 @@
 """tf.keras.metrics.SparseCategoricalAccuracy forgets earlier batches: every update_state call resets its counts first."""
+
+TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 Accuracy = tf.keras.metrics.SparseCategoricalAccuracy

@@ -1,4 +1,7 @@
 """tf.keras.optimizers.Adam leaves out the bias correction: it steps by lr·m/(√v + ε) with the raw moment estimates."""
+
+TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 Adam = tf.keras.optimizers.Adam

@@ -1,4 +1,7 @@
 """tf.keras.layers.Dense computes activation(x·W) without ever adding its bias vector."""
+
+TARGETS = ["spec/test_ch3_layers_models.py", "spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 Dense = tf.keras.layers.Dense

@@ -1,4 +1,7 @@
 """tf.nn.softmax normalises along the first (batch) axis instead of the last when no axis is given."""
+
+TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+
 import tensorflow as tf
 
 _softmax = tf.nn.softmax
