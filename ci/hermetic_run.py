@@ -20,7 +20,10 @@ from pathlib import Path
 
 from ci.suite_runs import ROOT, run_suite
 
-CACHE_VARIABLES = ("HOME", "KERAS_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "TFHUB_CACHE_DIR", "TFDS_DATA_DIR")
+# HYPOTHESIS_STORAGE_DIRECTORY: hypothesis keeps its example database and (in recent releases) a cache of
+# the constants it finds in the tested modules there, by default in .hypothesis/ of the checkout.
+CACHE_VARIABLES = ("HOME", "KERAS_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "TFHUB_CACHE_DIR", "TFDS_DATA_DIR",
+                   "HYPOTHESIS_STORAGE_DIRECTORY")
 
 
 def checkout_state() -> set[str]:
