@@ -138,14 +138,18 @@ def detected_name(env: MatrixEnvironment, python: Path) -> str:
     return done.stdout.strip() or f"<detection failed: {done.stderr.strip()[-300:]}>"
 
 
+def ready_venv(env: MatrixEnvironment, options) -> tuple[Path, str | None]:
+    """Build or reuse the venv and check it is the environment it claims to be: (python, problem)."""
+    python, problem = prepare_venv(env, options.venv_root, options.installer, options.rebuild)
+    if problem is None and (name := detected_name(env, python)) != env.name:
+        problem = f"the venv is {name}, not {env.name}: fix ci/constraints/{env.name}.txt or the extras"
+    return python, problem
+
+
 def run_environment(env, options, out: Path) -> dict:
     """Install, check and test one environment; a summary of what happened."""
     outcome = {"name": env.name, "description": env.description, "report": None, "problem": None}
-    python, problem = prepare_venv(env, options.venv_root, options.installer, options.rebuild)
-    if problem is None:
-        name = detected_name(env, python)
-        if name != env.name:
-            problem = f"the venv is {name}, not {env.name}: fix ci/constraints/{env.name}.txt or the extras"
+    python, problem = ready_venv(env, options)
     if problem is not None:
         outcome["problem"] = problem
         log(f"{env.name}: {problem}")
@@ -209,9 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.prepare_only:
         problems = []
         for env in environments:
-            python, problem = prepare_venv(env, options.venv_root, options.installer, options.rebuild)
-            if problem is None and (name := detected_name(env, python)) != env.name:
-                problem = f"the venv is {name}, not {env.name}"
+            _, problem = ready_venv(env, options)
             log(f"{env.name}: {problem or 'ready'}")
             problems += [problem] if problem else []
         return 1 if problems else 0
