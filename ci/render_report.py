@@ -27,10 +27,6 @@ STATUS_LABEL = {
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def chapter_of(section: str) -> str:
-    return section.split("/")[0].strip()
-
-
 def grouped_by_section(claims: list[dict]) -> list[tuple[str, list[dict]]]:
     """Sections in the order their first claim appears (the catalogue's order)."""
     groups: dict[str, list[dict]] = {}
@@ -289,10 +285,7 @@ def render_html(matrix: dict) -> str:
                   'deviate or err somewhere</label> <button type="button" id="expand-all">expand all cells</button></div>')
     body.append('<table id="claims-table">')
     header = "<tr><th>claim</th>" + "".join(f'<th class="env" data-env="{e(n)}">{e(n)}</th>' for n in names) + "</tr>"
-    current_chapter = None
     for section, claims in grouped_by_section(matrix["claims"]):
-        if chapter_of(section) != current_chapter:
-            current_chapter = chapter_of(section)
         body.append(f'<tr class="section"><th colspan="{1 + len(names)}">{e(section)}</th></tr>{header}')
         for c in claims:
             deviates = any(c["results"][n]["status"] in DEVIATING + ("error",) for n in names)
