@@ -67,3 +67,31 @@ def claim_status(untestable: str | None, outcomes: list[str], deviation_reason: 
     if "passed" in present:
         return "holds", None
     return "not-run", "every test of this claim was skipped"
+
+
+# Why a claim did not run, from the reasons the suite's own plugins and tests give (each pattern is
+# checked against the plugin that writes it in spec/meta/test_claim_status.py). First match wins.
+NOT_RUN_CAUSES = (
+    ("untestable", ("untestable here:",)),
+    ("network", ("needs the internet",)),
+    ("gpu", ("NVIDIA GPU", "not a CUDA build", "lists no /device:GPU")),
+    ("slow-tier", ("slow tier:",)),
+    ("book-tier", ("book tier:",)),
+    ("tier", ("tier not selected",)),
+    ("missing-data", ("--data-dir", "HANDBOOK_SPEC_DATA")),
+    ("devices", ("--devices selected no device",)),
+    ("missing-package", ("not installed", "cannot be imported", "install the")),
+    ("stopped", ("stopped early",)),
+    ("deselected", ("no test of this claim ran",)),
+)
+
+
+def not_run_cause(status: str, reason: str | None) -> str | None:
+    """untestable | network | gpu | slow-tier | book-tier | tier | missing-data | devices |
+    missing-package | stopped | deselected | other, for a not-run claim; None otherwise."""
+    if status != "not-run":
+        return None
+    for cause, patterns in NOT_RUN_CAUSES:
+        if any(p in (reason or "") for p in patterns):
+            return cause
+    return "other"

@@ -1,4 +1,5 @@
-"""Which environment this is: the fingerprint in the report and the name of its expectations file.
+"""Which environment this is: its name, its facts (what the expectations' conditions test) and the
+fingerprint in the report.
 
 Read from installed package metadata, not by importing TensorFlow, so the xdist controller (which
 runs no test) stays cheap; the test processes confirm it against the imported runtime.
@@ -8,9 +9,14 @@ from __future__ import annotations
 import os
 import platform
 import sys
+
 from importlib import metadata
 
-TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tf-nightly")
+from ci import conditions
+
+# The prefix of an environment's name per TensorFlow wheel.
+DISTRIBUTION_PREFIX = {"tensorflow": "tf", "tensorflow-cpu": "tf-cpu", "tf-nightly": "tf-nightly",
+                       "tf-nightly-cpu": "tf-nightly-cpu", "tensorflow-gpu": "tf-gpu", "tensorflow-intel": "tf-intel"}
 
 
 def _version(dist: str) -> str | None:
@@ -31,53 +37,57 @@ def legacy_keras_requested() -> bool:
     return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in {"1", "true", "yes"}
 
 
-def keras_flavour() -> tuple[str, str | None]:
-    """('keras3' | 'keras2' | 'tf-keras', version) — what `tf.keras` resolves to.
+def _installed() -> dict[str, str]:
+    names = (conditions.TENSORFLOW_DISTRIBUTIONS + conditions.KERAS_DISTRIBUTIONS
+             + conditions.TF_KERAS_DISTRIBUTIONS + ("numpy", "gym", "gymnasium", "tensorboard"))
+    return {name: v for name in names if (v := _version(name))}
 
-    TF >= 2.16 maps tf.keras to Keras 3 unless TF_USE_LEGACY_KERAS=1 and tf-keras is installed;
-    TF 2.15 ships Keras 2 as `keras`.
-    """
-    tf_keras = _version("tf-keras") or _version("tf_keras")
-    if legacy_keras_requested() and tf_keras:
-        return "tf-keras", tf_keras
-    keras = _version("keras")
-    if keras and int(keras.split(".")[0]) >= 3:
-        return "keras3", keras
-    return "keras2", keras
+
+def keras_flavour() -> tuple[str, str | None]:
+    """('keras3' | 'keras2' | 'tf-keras', version) — what `tf.keras` resolves to."""
+    return conditions.keras_of(_installed(), legacy_keras_requested())
 
 
 def tensorflow_distribution() -> tuple[str | None, str | None]:
-    for dist in TENSORFLOW_DISTRIBUTIONS:
-        version = _version(dist)
-        if version:
-            return dist, version
-    return None, None
+    return conditions.tensorflow_of(_installed())
+
+
+def name_from_facts(facts: dict) -> str:
+    """e.g. 'tf2.21-keras3-np2', 'tf2.21-tf-keras-np2', 'tf-cpu2.21-keras3-np2', 'tf2.15-keras2-np1'."""
+    prefix = DISTRIBUTION_PREFIX.get(facts.get("tensorflow-distribution") or "tensorflow", "tf")
+    numpy_major = (facts.get("numpy") or "0").split(".")[0]
+    return f"{prefix}{_major_minor(facts.get('tensorflow'))}-{facts['keras-flavour']}-np{numpy_major}"
+
+
+def environment_facts() -> dict:
+    """What the expectations' conditions are evaluated against (see ci.conditions)."""
+    return conditions.facts_from_versions(_installed(), legacy_keras=legacy_keras_requested(),
+                                          python=platform.python_version(), platform_name=sys.platform)
 
 
 def environment_name() -> str:
-    """e.g. 'tf2.21-keras3-np2', 'tf2.21-tf-keras-np2', 'tf2.15-keras2-np1'."""
-    _, tf_version = tensorflow_distribution()
-    flavour, _ = keras_flavour()
-    numpy_major = (_version("numpy") or "0").split(".")[0]
-    return f"tf{_major_minor(tf_version)}-{flavour}-np{numpy_major}"
+    return name_from_facts(environment_facts())
 
 
 def fingerprint() -> dict:
-    dist, tf_version = tensorflow_distribution()
-    flavour, keras_version = keras_flavour()
+    facts = environment_facts()
     return {
-        "name": environment_name(),
+        "name": name_from_facts(facts),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "tensorflow_distribution": dist,
-        "tensorflow": tf_version,
-        "keras_flavour": flavour,
-        "keras": keras_version,
+        "tensorflow_distribution": facts["tensorflow-distribution"],
+        "tensorflow": facts["tensorflow"],
+        "keras_flavour": facts["keras-flavour"],
+        "keras": facts["keras"],
         "TF_USE_LEGACY_KERAS": os.environ.get("TF_USE_LEGACY_KERAS"),
-        "numpy": _version("numpy"),
+        "numpy": facts["numpy"],
+        "gym": facts["gym"],
+        "gymnasium": facts["gymnasium"],
+        "tensorboard": facts["tensorboard"],
         "pytest": _version("pytest"),
         "hypothesis": _version("hypothesis"),
         "executable": sys.executable,
+        "facts": facts,
     }

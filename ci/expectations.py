@@ -1,13 +1,35 @@
-"""Known deviations per environment (ci/expectations/<environment>.toml), run as strict xfails.
+"""The expectations catalogue: every known deviation, when it applies, and how it fails.
 
-Each [[deviation]] names a claim, the reason it does not hold here and a source. A listed claim
-that starts to hold makes its test XPASS(strict), which fails the run: the file has to stay true.
+ci/expectations/causes.toml defines the broad causes (each once, with a one-line explanation in
+English and Chinese); ci/expectations/ch*.toml list the deviations, by chapter:
+
+    [[deviation]]
+    claim = "linreg.numpy-loop-printed"
+    cause = "numpy2"                    # a cause of causes.toml
+    when = { numpy = ">=2" }            # see ci.conditions; omitted: in every environment
+    reason = "NumPy 2 adopted NEP 50 ..."
+    source = "https://numpy.org/..."
+    fails = { observed = { name = "printed", equals = "0.9591617 0.044228815" } }
+
+`fails` is the failure signature, a table or an array of tables each with its own `when` (the first
+that holds applies): `raises` (an exception type name: of the exception the test raised, or of
+one it was raised from or while handling, so a test that catches the book's error to explain it
+still fails with that error) with an optional `match` (a regular expression searched in their
+messages), and/or `observed` (a value the test records with the
+`measured` fixture before it asserts: `{ name, equals | matches | approx [, rel, abs] | below |
+above }`; `raises` is then AssertionError unless given). A test of the claim that fails in another
+way is a new deviation, not the known one. Every problem is an ExpectationsError naming the file and
+the entry; the plugin turns it into a usage error.
 """
 from __future__ import annotations
 
+import math
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ci.conditions import ALWAYS, Condition, ConditionError, parse_condition
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -15,6 +37,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
+CAUSES_FILE = "causes.toml"
+DEVIATION_KEYS = {"claim", "cause", "when", "reason", "source", "fails", "fix", "notes"}
+SIGNATURE_KEYS = {"when", "raises", "match", "observed"}
+COMPARISONS = ("equals", "matches", "approx", "below", "above")
 
 
 class ExpectationsError(ValueError):
@@ -22,48 +48,274 @@ class ExpectationsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Cause:
+    id: str
+    title: str
+    title_zh: str
+    explanation: str
+    explanation_zh: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A measured value the failing test must have recorded, and how it is compared."""
+
+    name: str
+    comparison: str  # one of COMPARISONS
+    value: object
+    rel: float = 0.0
+    abs: float = 0.0
+
+    def describe(self) -> str:
+        if self.comparison == "approx":
+            return f"{self.name} ≈ {self.value!r} (rel {self.rel:g}, abs {self.abs:g})"
+        symbol = {"equals": "==", "matches": "matches", "below": "<", "above": ">"}[self.comparison]
+        return f"{self.name} {symbol} {self.value!r}"
+
+    def holds(self, value) -> bool:
+        if self.comparison == "equals":
+            return value == self.value
+        if self.comparison == "matches":
+            return re.search(self.value, value if isinstance(value, str) else repr(value)) is not None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return False
+        if self.comparison == "approx":
+            return math.isclose(value, self.value, rel_tol=self.rel, abs_tol=self.abs)
+        return value < self.value if self.comparison == "below" else value > self.value
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How a known deviation fails: the exception and/or the values observed."""
+
+    raises: str
+    match: str | None = None
+    observed: tuple[Observation, ...] = ()
+    when: Condition = ALWAYS
+
+    def describe(self) -> str:
+        parts = [self.raises + (f" matching /{self.match}/" if self.match else "")]
+        parts += [o.describe() for o in self.observed]
+        return "; ".join(parts)
+
+    def mismatch(self, exception_types: list[str], message: str, measured: dict[str, object]) -> str | None:
+        """None when a failure with these exceptions (type names of the raised exception first, then
+        of those it was raised from or while handling), messages and measured values is this
+        signature; otherwise what differs."""
+        if self.raises not in exception_types:
+            return f"raised {exception_types[0] if exception_types else 'nothing'}, not {self.raises}"
+        if self.match is not None and re.search(self.match, message) is None:
+            return f"the message does not match /{self.match}/"
+        for observation in self.observed:
+            if observation.name not in measured:
+                return f"the test recorded no measured value {observation.name!r}"
+            if not observation.holds(measured[observation.name]):
+                return f"observed {observation.name} = {measured[observation.name]!r}, not {observation.describe()}"
+        return None
+
+
+@dataclass(frozen=True)
 class Deviation:
     claim: str
+    cause: str
     reason: str
     source: str
-    cause: str = "other"  # groups deviations in the report: numpy2-promotion, keras3, logging, ...
+    file: str
+    when: Condition = ALWAYS
+    fails: tuple[Signature, ...] = ()
+    fix: dict = field(default_factory=dict, hash=False, compare=False)
+    notes: str | None = None  # release notes that explain when it started, if not the source
+
+    def signature(self, facts: dict) -> Signature | None:
+        return next((s for s in self.fails if s.when.holds(facts)), None)
 
 
-def expectations_path(environment: str) -> Path:
-    return EXPECTATIONS_DIR / f"{environment}.toml"
+@dataclass(frozen=True)
+class Expectation:
+    """A deviation as it applies in one environment: with the signature chosen for it."""
+
+    deviation: Deviation
+    signature: Signature
+
+    @property
+    def claim(self) -> str:
+        return self.deviation.claim
+
+    @property
+    def reason(self) -> str:
+        return self.deviation.reason
+
+    @property
+    def source(self) -> str:
+        return self.deviation.source
+
+    @property
+    def cause(self) -> str:
+        return self.deviation.cause
 
 
-def load_expectations(path: Path, known_claims, _seen: tuple[Path, ...] = ()) -> dict[str, Deviation]:
-    """Read one file; unknown claims, missing reasons or sources are errors, not silent no-ops.
-
-    `extends = "<environment>"` at the top starts from that environment's file (same folder);
-    this file's entries are added to it and replace entries for the same claim.
-    """
-    if not path.is_file():
-        return {}
+def _read(path: Path) -> dict:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ExpectationsError(f"{path}: not valid TOML: {exc}") from exc
-    inherited: dict[str, Deviation] = {}
-    if "extends" in data:
-        base = path.with_name(f"{data['extends']}.toml")
-        if not base.is_file() or base.resolve() in _seen + (path.resolve(),):
-            raise ExpectationsError(f"{path.name}: extends {data['extends']!r}, which is missing or circular")
-        inherited = load_expectations(base, known_claims, _seen + (path.resolve(),))
-    deviations: dict[str, Deviation] = {}
-    for n, entry in enumerate(data.get("deviation", []), 1):
-        where = f"{path.name}, deviation #{n} ({entry.get('claim', '?')})"
-        unknown = set(entry) - {"claim", "reason", "source", "cause"}
+        raise ExpectationsError(f"{path.name}: not valid TOML: {exc}") from exc
+
+
+def load_causes(folder: Path = EXPECTATIONS_DIR) -> dict[str, Cause]:
+    path = folder / CAUSES_FILE
+    if not path.is_file():
+        raise ExpectationsError(f"{path}: the causes file is missing")
+    causes = {}
+    for n, entry in enumerate(_read(path).get("cause", []), 1):
+        where = f"{path.name}, cause #{n} ({entry.get('id', '?')})"
+        keys = {"id", "title", "title_zh", "explanation", "explanation_zh"}
+        if set(entry) != keys or not all(isinstance(entry[k], str) and entry[k].strip() for k in keys):
+            raise ExpectationsError(f"{where}: needs exactly {sorted(keys)}, each a non-empty string")
+        if entry["id"] in causes:
+            raise ExpectationsError(f"{where}: defined twice")
+        causes[entry["id"]] = Cause(**entry)
+    if not causes:
+        raise ExpectationsError(f"{path.name}: defines no cause")
+    return causes
+
+
+def _observations(value, where: str) -> tuple[Observation, ...]:
+    tables = value if isinstance(value, list) else [value]
+    observations = []
+    for table in tables:
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            raise ExpectationsError(f"{where}: `observed` needs a `name` (the measured value's name)")
+        chosen = [c for c in COMPARISONS if c in table]
+        unknown = set(table) - {"name", "rel", "abs", *COMPARISONS}
+        if len(chosen) != 1 or unknown:
+            raise ExpectationsError(f"{where}: `observed` takes a name and exactly one of {', '.join(COMPARISONS)}"
+                                    f" (with rel/abs for approx); got {sorted(table)}")
+        comparison = chosen[0]
+        expected = table[comparison]
+        if comparison == "matches":
+            try:
+                re.compile(expected)
+            except (re.error, TypeError) as exc:
+                raise ExpectationsError(f"{where}: `matches` is not a regular expression: {exc}") from exc
+        if comparison in ("approx", "below", "above") and not isinstance(expected, (int, float)):
+            raise ExpectationsError(f"{where}: `{comparison}` takes a number")
+        if ("rel" in table or "abs" in table) and comparison != "approx":
+            raise ExpectationsError(f"{where}: rel/abs only go with approx")
+        if comparison == "approx" and "rel" not in table and "abs" not in table:
+            raise ExpectationsError(f"{where}: approx needs a tolerance (rel and/or abs)")
+        observations.append(Observation(table["name"], comparison, expected, float(table.get("rel", 0.0)),
+                                        float(table.get("abs", 0.0))))
+    return tuple(observations)
+
+
+def _signatures(value, where: str) -> tuple[Signature, ...]:
+    if value is None:
+        raise ExpectationsError(f"{where}: `fails` is required: how the claim fails (raises/match, or observed)")
+    tables = value if isinstance(value, list) else [value]
+    signatures = []
+    for n, table in enumerate(tables, 1):
+        here = f"{where}, fails #{n}" if isinstance(value, list) else f"{where}, fails"
+        if not isinstance(table, dict):
+            raise ExpectationsError(f"{here}: a table with raises/match/observed")
+        unknown = set(table) - SIGNATURE_KEYS
         if unknown:
-            raise ExpectationsError(f"{where}: unknown keys {sorted(unknown)}")
-        for key in ("claim", "reason", "source"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise ExpectationsError(f"{where}: '{key}' is required")
-        if entry["claim"] not in known_claims:
-            raise ExpectationsError(f"{where}: claim is not in the catalogue")
-        if entry["claim"] in deviations:
-            raise ExpectationsError(f"{where}: claim listed twice")
-        deviations[entry["claim"]] = Deviation(**entry)
-    return {**inherited, **deviations}
+            raise ExpectationsError(f"{here}: unknown keys {sorted(unknown)}")
+        if "raises" not in table and "observed" not in table:
+            raise ExpectationsError(f"{here}: needs `raises` (an exception type) or `observed` (a measured value)")
+        raises = table.get("raises", "AssertionError")
+        if not isinstance(raises, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", raises):
+            raise ExpectationsError(f"{here}: `raises` is an exception type name such as 'TypeError'")
+        match = table.get("match")
+        if match is not None:
+            try:
+                re.compile(match)
+            except (re.error, TypeError) as exc:
+                raise ExpectationsError(f"{here}: `match` is not a regular expression: {exc}") from exc
+        try:
+            when = parse_condition(table.get("when"), here)
+        except ConditionError as exc:
+            raise ExpectationsError(str(exc)) from exc
+        observed = _observations(table["observed"], here) if "observed" in table else ()
+        signatures.append(Signature(raises, match, observed, when))
+    return tuple(signatures)
+
+
+def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[str, Cause] | None = None
+                   ) -> list[Deviation]:
+    """Every deviation of the catalogue folder (ch*.toml, or one given file), validated; the causes
+    come from the folder's causes.toml, or the project's where it has none."""
+    if causes is None:
+        home = folder if folder.is_dir() else folder.parent
+        causes = load_causes(home if (home / CAUSES_FILE).is_file() else EXPECTATIONS_DIR)
+    files = sorted(p for p in folder.glob("*.toml") if p.name != CAUSES_FILE) if folder.is_dir() else [folder]
+    if not files:
+        raise ExpectationsError(f"{folder}: holds no deviation files")
+    deviations = []
+    for path in files:
+        data = _read(path)
+        unknown_top = set(data) - {"deviation"}
+        if unknown_top:
+            raise ExpectationsError(f"{path.name}: unknown top-level keys {sorted(unknown_top)}")
+        for n, entry in enumerate(data.get("deviation", []), 1):
+            where = f"{path.name}, deviation #{n} ({entry.get('claim', '?')})"
+            unknown = set(entry) - DEVIATION_KEYS
+            if unknown:
+                raise ExpectationsError(f"{where}: unknown keys {sorted(unknown)}")
+            for key in ("claim", "cause", "reason", "source"):
+                if not isinstance(entry.get(key), str) or not entry[key].strip():
+                    raise ExpectationsError(f"{where}: '{key}' is required")
+            if entry["claim"] not in known_claims:
+                raise ExpectationsError(f"{where}: claim is not in the catalogue")
+            if entry["cause"] not in causes:
+                raise ExpectationsError(f"{where}: unknown cause {entry['cause']!r} (causes.toml defines "
+                                        f"{', '.join(sorted(causes))})")
+            try:
+                when = parse_condition(entry.get("when"), where)
+            except ConditionError as exc:
+                raise ExpectationsError(str(exc)) from exc
+            fix = entry.get("fix", {})
+            if not isinstance(fix, dict):
+                raise ExpectationsError(f"{where}: `fix` is a table")
+            deviations.append(Deviation(entry["claim"], entry["cause"], entry["reason"], entry["source"], path.name,
+                                        when, _signatures(entry.get("fails"), where), fix, entry.get("notes")))
+    return deviations
+
+
+def expectations_for(deviations: list[Deviation], facts: dict) -> dict[str, Expectation]:
+    """The deviations that apply to an environment with these facts, with their signatures."""
+    chosen: dict[str, Expectation] = {}
+    for deviation in deviations:
+        if not deviation.when.holds(facts):
+            continue
+        where = f"{deviation.file} ({deviation.claim})"
+        if deviation.claim in chosen:
+            other = chosen[deviation.claim].deviation
+            raise ExpectationsError(f"{where}: two deviations apply here ({other.when} and {deviation.when})")
+        signature = deviation.signature(facts)
+        if signature is None:
+            raise ExpectationsError(f"{where}: applies here ({deviation.when}) but none of its `fails` conditions does")
+        chosen[deviation.claim] = Expectation(deviation, signature)
+    return chosen
+
+
+def matrix_problems(deviations: list[Deviation], environments: dict[str, dict]) -> list[str]:
+    """Conditions that no environment of the matrix satisfies, and environments in which a claim gets
+    two deviations or none of a deviation's signatures: one line each."""
+    problems = []
+    for deviation in deviations:
+        where = f"{deviation.file} ({deviation.claim})"
+        applies = [name for name, facts in environments.items() if deviation.when.holds(facts)]
+        if not applies:
+            problems.append(f"{where}: when = {deviation.when} holds in no environment of the matrix")
+            continue
+        for n, signature in enumerate(deviation.fails, 1):
+            if signature.when is not ALWAYS and not any(signature.when.holds(environments[e]) for e in applies):
+                problems.append(f"{where}: fails #{n} when = {signature.when} holds in no environment "
+                                "where the deviation applies")
+    for name, facts in environments.items():
+        try:
+            expectations_for(deviations, facts)
+        except ExpectationsError as exc:
+            problems.append(f"environment {name}: {exc}")
+    return problems

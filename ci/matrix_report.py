@@ -15,6 +15,7 @@ def _environment_entry(report: dict, run: dict | None) -> dict:
     env = report["environment"]
     return {
         "name": env["name"],
+        "release": (run or {}).get("release"),
         "description": (run or {}).get("description", ""),
         "fingerprint": env,
         "summary": report.get("summary", {}),
@@ -54,7 +55,8 @@ def merge_reports(reports: list[dict], runs: list[dict] | None = None) -> dict:
     environments = [_environment_entry(r, run_by_name.get(r["environment"]["name"])) for r in reports]
     for run in runs or []:
         if run["name"] not in names:
-            environments.append({"name": run["name"], "description": run.get("description", ""), "fingerprint": {},
+            environments.append({"name": run["name"], "release": run.get("release"),
+                                 "description": run.get("description", ""), "fingerprint": {},
                                  "summary": {}, "options": {}, "pytest_exit_status": run.get("pytest_exit_status"),
                                  "worker_errors": [], "created": None, "seconds": run.get("seconds"),
                                  "problem": run.get("problem") or "no report"})

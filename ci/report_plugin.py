@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.claim_status import STATUSES, claim_status, phase_message, phase_outcome, worse
+from ci.claim_status import STATUSES, claim_status, not_run_cause, phase_message, phase_outcome, worse
 from ci.environment import fingerprint
 from ci.expectations_plugin import active_expectations
 from fixtures.claims_plugin import catalogue, claim_ids
@@ -90,7 +90,7 @@ class ConformanceRecorder:
             return
         record = self.tests.setdefault(
             report.nodeid, {"nodeid": report.nodeid, "outcome": None, "message": None, "duration": 0.0,
-                            "claims": [], "measured": [], "seed": None}
+                            "claims": [], "measured": [], "seed": None, "deviation_check": None}
         )
         outcome = phase_outcome(report)
         previous = record["outcome"]
@@ -109,6 +109,8 @@ class ConformanceRecorder:
                 record["measured"].append(value)
             elif key == "seed":
                 record["seed"] = value
+            elif key == "deviation_check":
+                record["deviation_check"] = value
 
     # -- the report ---------------------------------------------------------------------------
     def _merge_worker_collections(self) -> None:
@@ -118,7 +120,8 @@ class ConformanceRecorder:
     def build(self, exitstatus) -> dict:
         self._merge_worker_collections()
         claims = catalogue(self.config)
-        env_name, expectations_file, deviations = active_expectations(self.config)
+        active = active_expectations(self.config)
+        deviations = active.by_claim
         # Attribute tests whose reports carried no claims (crash stand-ins) via the collection map.
         # Under --collect-only nothing runs, so nothing is missing either.
         for nodeid, ids in ({} if self.config.option.collectonly else self.collected).items():
@@ -129,7 +132,7 @@ class ConformanceRecorder:
                 else:
                     outcome, message = "missing", "collected but never reported (worker lost or run interrupted)"
                 self.tests[nodeid] = {"nodeid": nodeid, "outcome": outcome, "claims": ids, "duration": 0.0,
-                                      "message": message, "measured": [], "seed": None}
+                                      "message": message, "measured": [], "seed": None, "deviation_check": None}
             elif not record["claims"]:
                 record["claims"] = ids
         by_claim: dict[str, list[dict]] = {cid: [] for cid in claims}
@@ -143,8 +146,14 @@ class ConformanceRecorder:
             status, reason = claim_status(
                 claim.untestable, [t["outcome"] for t in tests], deviation.reason if deviation else None
             )
+            checks = [t["deviation_check"] for t in tests if t.get("deviation_check")]
             if status == "deviates-new":
-                reason = next((t["message"] for t in tests if t["outcome"] == "failed"), None)
+                failed = next(t for t in tests if t["outcome"] == "failed")
+                reason = failed["message"]
+                if failed.get("deviation_check"):
+                    check = failed["deviation_check"]
+                    reason = (f"known to fail with {check['expected']}, but failed with {check['actual']} "
+                              f"({check['mismatch']})")
             elif status == "error":
                 first = next((t for t in tests if t["outcome"] in ("crashed", "error", "missing")), None)
                 if first and first["message"]:
@@ -154,11 +163,15 @@ class ConformanceRecorder:
             entry = {
                 "id": cid, "section": claim.section, "statement": claim.statement, "kind": claim.kind,
                 "handbook": claim.handbook, "status": status, "reason": reason,
+                "not_run_cause": not_run_cause(status, reason),
                 "source": deviation.source if deviation else None,
                 "cause": deviation.cause if deviation else None,
                 "expected_deviation": deviation is not None,
+                "expected_failure": deviation.signature.describe() if deviation else None,
+                "actual_failures": sorted({c["actual"] for c in checks if c.get("actual")}),
                 "tests": [
-                    {k: t[k] for k in ("nodeid", "outcome", "message", "duration", "seed", "measured")}
+                    {k: t.get(k) for k in ("nodeid", "outcome", "message", "duration", "seed", "measured",
+                                           "deviation_check")}
                     for t in tests
                 ],
                 "measured": [m for t in tests for m in t["measured"]],
@@ -170,7 +183,8 @@ class ConformanceRecorder:
         if RUNTIME_KEY in self.config.stash:
             runtime.append(self.config.stash[RUNTIME_KEY])
         env = fingerprint()
-        env["name"] = env_name
+        env["name"] = active.environment
+        env["facts"] = active.facts
         env["runtime"] = runtime[0] if runtime else None
         env["devices"] = runtime[0]["logical_devices"] if runtime else None
         if len({json.dumps(r, sort_keys=True) for r in runtime}) > 1:
@@ -180,7 +194,7 @@ class ConformanceRecorder:
             "schema": SCHEMA,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "environment": env,
-            "expectations_file": str(expectations_file) if expectations_file else None,
+            "expectations": str(active.path) if active.path else None,
             "options": {
                 # default=None: the report plugin also runs with only some plugins (harness tests).
                 "tier": self.config.getoption("--tier", None),

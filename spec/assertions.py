@@ -11,6 +11,14 @@ def as_numpy(value) -> np.ndarray:
     return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
 
 
+def largest_difference(got, expected) -> float:
+    """max |got − expected| over the elements, in float64 (inf where the shapes differ)."""
+    got_np, expected_np = as_numpy(got), as_numpy(expected)
+    if got_np.shape != expected_np.shape:
+        return float("inf")
+    return float(np.max(np.abs(got_np.astype(np.float64) - expected_np.astype(np.float64)), initial=0.0))
+
+
 def assert_exact(got, expected, *, what: str, device=None, dtype=None) -> None:
     """Same shape, same dtype (if given), the same values bit for bit."""
     __tracebackhide__ = True

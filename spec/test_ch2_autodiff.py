@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fixtures.tolerances import machine_epsilon
@@ -73,6 +73,10 @@ def summation_bound(array: np.ndarray, axis=None) -> np.ndarray:
 def test_reduce_sum_all_or_along_an_axis(dtype, data):
     array = data.draw(S.arrays(dtype, S.shapes(min_dims=1), bound=1000), label="x")
     axis = data.draw(st.integers(-array.ndim, array.ndim - 1), label="axis")
+    if array.dtype.kind == "f":
+        # The rounding bound presumes no partial sum overflows: Σ|x| must be finite in the dtype
+        # (float16 tops out at 65504; 80 draws of 819 do not fit, and inf is then the right sum).
+        assume(np.sum(np.abs(array.astype(np.float64))) <= float(np.finfo(array.dtype).max))
     for kwargs in ({}, {"axis": axis}):
         got = tf.reduce_sum(array, **kwargs)
         expected = np.sum(array.astype(np.float64), **kwargs)

@@ -20,15 +20,17 @@ def functional_class():
 
 
 @pytest.mark.claim("models.module-in-c")
-def test_tf_module_is_implemented_in_c():
+def test_tf_module_is_implemented_in_c(measured):
     source_file = inspect.getsourcefile(tf.Module)
+    measured("tf.Module is defined in", source_file and source_file.split("site-packages/")[-1])
     assert source_file is None or not source_file.endswith(".py"), (
         f"tf.Module ({tf.Module.__module__}.{tf.Module.__qualname__}) is a Python class defined in {source_file}"
     )
 
 
 @pytest.mark.claim("models.layer-subclasses-module")
-def test_layer_subclasses_tf_module():
+def test_layer_subclasses_tf_module(measured):
+    measured("bases of tf.keras.layers.Layer", [c.__module__ + "." + c.__qualname__ for c in tf.keras.layers.Layer.__mro__[1:]])
     assert issubclass(tf.keras.layers.Layer, tf.Module), (
         f"tf.keras.layers.Layer ({tf.keras.layers.Layer.__module__}) does not subclass tf.Module; its bases: "
         f"{[c.__module__ + '.' + c.__qualname__ for c in tf.keras.layers.Layer.__mro__[1:]]}"
@@ -49,8 +51,9 @@ def test_functional_model_class():
 
 
 @pytest.mark.claim("models.sequential-subclasses-functional")
-def test_sequential_subclasses_functional():
+def test_sequential_subclasses_functional(measured):
     functional = functional_class()
+    measured("bases of tf.keras.Sequential", [c.__module__ + "." + c.__qualname__ for c in tf.keras.Sequential.__mro__[1:]])
     assert issubclass(tf.keras.Sequential, functional), (
         f"tf.keras.Sequential's bases are {[c.__module__ + '.' + c.__qualname__ for c in tf.keras.Sequential.__mro__[1:4]]}, "
         f"not {functional.__module__}.Functional"

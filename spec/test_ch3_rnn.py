@@ -228,7 +228,7 @@ def test_training_loss_is_the_mean_cross_entropy(small_model, device):
 
 
 @pytest.mark.claim("rnn.model-variables-are-weights")
-def test_model_variables_are_the_five_weights(small_model):
+def test_model_variables_are_the_five_weights(small_model, measured):
     x, y = np.zeros((3, 6), np.int64), np.zeros(3, np.int64)
     with tf.GradientTape() as tape:
         loss = M.rnn_loss(small_model, x, y)
@@ -237,6 +237,7 @@ def test_model_variables_are_the_five_weights(small_model):
     weights = [(CORPUS_ALPHABET, 4 * M.UNITS), (M.UNITS, 4 * M.UNITS), (4 * M.UNITS,), (M.UNITS, CORPUS_ALPHABET),
                (CORPUS_ALPHABET,)]
     names = [v.name for v in small_model.variables]
+    measured("names of model.variables", names)
     assert shapes == weights, f"model.variables are {list(zip(names, shapes))}, not the five weights {weights}"
     missing = [n for n, g in zip(names, grads) if g is None]
     assert not missing, f"no gradient for {missing}"

@@ -19,7 +19,7 @@ import pytest
 import tensorflow as tf
 
 from reference import checkpoint_manager as ref
-from spec.assertions import assert_exact
+from spec.assertions import assert_exact, largest_difference
 from spec.models_keras import MLP, MNISTLoader, train_step_function
 from spec.subprocesses import describe, run_python
 
@@ -100,13 +100,15 @@ def test_train_saves_every_100_batches(trained_example):
 
 
 @pytest.mark.claim("checkpoint.example-restore-reproduces")
-def test_test_restores_into_fresh_objects(trained_example, data_loader):
+def test_test_restores_into_fresh_objects(trained_example, data_loader, measured):
     trained, _, _, directory = trained_example
     # test() as written: a new MLP, restore(latest_checkpoint), then predict. The comparison uses the
     # first 1000 test images through the same call for both models, so outputs must agree bit for bit.
     fresh = MLP()
     tf.train.Checkpoint(model=fresh).restore(tf.train.latest_checkpoint(str(directory)))
     x = tf.constant(data_loader.test_data[:1000])
+    measured("largest output difference, test()'s model vs the trained one", largest_difference(fresh(x), trained(x)),
+             handbook=0.0)
     assert_exact(fresh(x), trained(x), what="outputs of the model test() restores (first 1000 test images)")
 
 
@@ -153,8 +155,9 @@ def test_train_then_test_in_a_fresh_process(trained_example_slow, data_loader, l
 
 
 @pytest.mark.claim("checkpoint.example-paths-agree")
-def test_example_directories_name_the_same_folder():
+def test_example_directories_name_the_same_folder(measured):
     saved_by_train, read_by_test = ".\\saved", "./saved"
+    measured("os.sep", os.sep, handbook="\\")
     assert os.path.abspath(saved_by_train) == os.path.abspath(read_by_test), (
         f"{saved_by_train!r} is {os.path.abspath(saved_by_train)!r} here, {read_by_test!r} is "
         f"{os.path.abspath(read_by_test)!r}: test() would find no checkpoint (os.sep is {os.sep!r})"

@@ -351,7 +351,7 @@ def test_trace_with_profiler_as_written(tmp_path, trace_is_off):
 
 
 @pytest.mark.claim("tensorboard.trace-deprecated")
-def test_profiler_tracing_logs_a_deprecation(tmp_path, trace_is_off, monkeypatch):
+def test_profiler_tracing_logs_a_deprecation(tmp_path, trace_is_off, monkeypatch, measured):
     from tensorflow.python.util import deprecation
 
     monkeypatch.setattr(deprecation, "_PRINTED_WARNING", {})  # deprecations are logged once per process
@@ -371,6 +371,7 @@ def test_profiler_tracing_logs_a_deprecation(tmp_path, trace_is_off, monkeypatch
     finally:
         logger.removeHandler(handler)
     notices = [m for m in messages if "deprecated" in m.lower() or "tf.profiler.experimental" in m]
+    measured("messages TensorFlow logged", messages)
     assert any("tf.profiler.experimental.start" in m for m in notices), f"no deprecation notice; TF logged {messages}"
 
 

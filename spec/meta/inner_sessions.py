@@ -61,24 +61,30 @@ def write_claims(where, ids, untestable: dict[str, str] | None = None) -> Path:
     return path
 
 
-def deviations_toml(entries: dict[str, str], source: str = "https://example.org/known") -> str:
-    """An expectations file: claim id -> reason, all with the same source."""
-    blocks = [
-        "\n".join(
-            [
-                "[[deviation]]",
-                f"claim = {json.dumps(claim_id)}",
-                f"reason = {json.dumps(reason)}",
-                f"source = {json.dumps(source)}",
-                'cause = "meta"',
-            ]
-        )
-        for claim_id, reason in entries.items()
-    ]
+ANY_ASSERTION = '{ raises = "AssertionError" }'
+
+
+def deviations_toml(entries: dict, source: str = "https://example.org/known") -> str:
+    """An expectations catalogue: claim id -> reason, or -> {reason, fails, when} where `fails` and
+    `when` are TOML inline tables as text. The default signature is any AssertionError."""
+    blocks = []
+    for claim_id, value in entries.items():
+        spec = value if isinstance(value, dict) else {"reason": value}
+        lines = [
+            "[[deviation]]",
+            f"claim = {json.dumps(claim_id)}",
+            f"reason = {json.dumps(spec['reason'])}",
+            f"source = {json.dumps(source)}",
+            'cause = "handbook"',
+            f"fails = {spec.get('fails', ANY_ASSERTION)}",
+        ]
+        if "when" in spec:
+            lines.append(f"when = {spec['when']}")
+        blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
 
-def write_deviations(where, entries: dict[str, str], name: str = "expected.toml") -> Path:
+def write_deviations(where, entries: dict, name: str = "expected.toml") -> Path:
     path = folder_of(where) / name
     path.write_text(deviations_toml(entries), encoding="utf-8")
     return path

@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ci import matrix as matrix_command
 from ci.matrix_report import ABSENT, SCHEMA, as_matrix, merge_reports, numeric_series
 from ci.render_report import main as render_main
 from ci.render_report import render_html, render_markdown
@@ -159,53 +158,6 @@ def test_render_command_merges_reports_and_writes_both_files(tmp_path, two_repor
                         "--matrix", str(tmp_path / "m.json")]) == 0
     assert json.loads((tmp_path / "m.json").read_text())["schema"] == SCHEMA
     assert (tmp_path / "m.html").read_text().startswith("<!DOCTYPE html>")
-
-
-def test_matrix_environments_are_the_three_the_issue_names():
-    envs = {e.name: e for e in matrix_command.load_environments()}
-    assert set(envs) == {"tf2.21-keras3-np2", "tf2.21-tf-keras-np2", "tf2.15-keras2-np1"}
-    assert envs["tf2.21-tf-keras-np2"].variables == {"TF_USE_LEGACY_KERAS": "1"}
-    assert envs["tf2.15-keras2-np1"].constraints is not None
-    assert "tensorflow==2.15.1" in envs["tf2.15-keras2-np1"].constraints.read_text()
-
-
-def test_the_install_command_is_the_readmes_with_the_environments_pins(tmp_path):
-    env = next(e for e in matrix_command.load_environments() if e.name == "tf2.15-keras2-np1")
-    command = matrix_command.install_command(env, tmp_path / "bin/python", "pip")
-    assert command[1:5] == ["-m", "pip", "install", "--quiet"] and command[5] == ".[all]"
-    assert command[-2:] == ["-c", str(env.constraints)]
-    uv = matrix_command.install_command(env, tmp_path / "bin/python", "uv")
-    assert uv[:3] == ["uv", "pip", "install"] and "--python" in uv
-
-
-def test_a_venv_is_reused_only_while_what_it_installs_is_unchanged(tmp_path, monkeypatch):
-    env = matrix_command.MatrixEnvironment("tf-x", "", ("all",))
-    other = matrix_command.MatrixEnvironment("tf-x", "", ("all", "legacy-keras"))
-    assert env.stamp() == matrix_command.MatrixEnvironment("tf-x", "", ("all",)).stamp()
-    assert env.stamp() != other.stamp()
-    venv = tmp_path / "tf-x"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").write_text("")
-    (venv / matrix_command.STAMP).write_text(env.stamp())
-    monkeypatch.setattr(matrix_command.subprocess, "run", lambda *a, **k: pytest.fail(f"would run {a}"))
-    assert matrix_command.prepare_venv(env, tmp_path, "pip", rebuild=False) == (venv / "bin" / "python", None)
-
-
-def test_the_child_environment_sets_the_variables_and_drops_the_callers(monkeypatch):
-    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
-    monkeypatch.setenv("VIRTUAL_ENV", "/somewhere")
-    plain = matrix_command.MatrixEnvironment("a", "", ("all",))
-    legacy = matrix_command.MatrixEnvironment("b", "", ("all",), {"TF_USE_LEGACY_KERAS": "1"})
-    assert "TF_USE_LEGACY_KERAS" not in matrix_command.child_environ(plain)
-    assert "VIRTUAL_ENV" not in matrix_command.child_environ(plain)
-    assert matrix_command.child_environ(legacy)["TF_USE_LEGACY_KERAS"] == "1"
-
-
-def test_pytest_command_runs_the_readme_test_command_with_a_report(tmp_path):
-    command = matrix_command.pytest_command(tmp_path / "python", tmp_path / "r.json", "fast", tmp_path, ["-k", "x"])
-    assert command[1:5] == ["-m", "pytest", "-n", "auto"]
-    assert f"--conformance-report={tmp_path / 'r.json'}" in command and f"--data-dir={tmp_path}" in command
-    assert command[-2:] == ["-k", "x"]
 
 
 # ---------------------------------------------------------------- the page in a real browser

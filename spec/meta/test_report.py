@@ -115,11 +115,17 @@ def test_the_report_has_a_verdict_per_claim(pytester, project):
     assert fails["tests"][0]["outcome"] == "failed"
     known = entry(report, "report.known")
     assert known["reason"] == "documented difference"
-    assert known["source"] == "https://example.org/known" and known["cause"] == "meta"
+    assert known["source"] == "https://example.org/known" and known["cause"] == "handbook"
     assert known["expected_deviation"] is True
+    assert known["expected_failure"] == "AssertionError"
+    assert known["actual_failures"] == ["AssertionError: differs as documented"]
     assert known["tests"][0]["outcome"] == "xfailed"
+    assert known["tests"][0]["deviation_check"]["mismatch"] is None
     assert entry(report, "report.skipped")["reason"] == "needs a GPU"
+    assert entry(report, "report.skipped")["not_run_cause"] == "other"  # not one of the suite's own reasons
     assert entry(report, "report.untestable")["reason"] == "untestable here: needs a TPU pod"
+    assert entry(report, "report.untestable")["not_run_cause"] == "untestable"
+    assert holds["not_run_cause"] is None
     assert entry(report, "report.untestable")["tests"] == []
     assert "no test of this claim ran" in entry(report, "report.untested")["reason"]
 
@@ -235,3 +241,47 @@ def test_xdist_and_a_single_process_give_the_same_verdicts(pytester, project, xd
             continue  # only the xdist run has its test
         assert (s["id"], s["status"], s["reason"], s["source"]) == (a["id"], a["status"], a["reason"], a["source"])
         assert [(t["nodeid"], t["outcome"]) for t in s["tests"]] == [(t["nodeid"], t["outcome"]) for t in a["tests"]]
+
+
+# -- why a claim did not run: the suite's own skip reasons, each mapped to its cause ----------------
+
+NOT_RUN = """
+import pytest
+
+
+@pytest.mark.slow
+@pytest.mark.claim("skip.slow")
+def test_slow():
+    pass
+
+
+@pytest.mark.network
+@pytest.mark.claim("skip.network")
+def test_network():
+    pass
+
+
+@pytest.mark.claim("skip.data")
+def test_data(data_dir):
+    pass
+
+
+@pytest.mark.claim("skip.gpu")
+def test_gpu(device):
+    pass
+"""
+
+
+def test_not_run_claims_are_broken_down_by_the_cause_the_plugins_give(pytester):
+    use_plugins(pytester, *VERDICT_PLUGINS, "fixtures.tiers_plugin", "fixtures.network_guard", "fixtures.data_plugin",
+                "fixtures.devices_plugin")
+    ids = ["skip.slow", "skip.network", "skip.data", "skip.gpu", "skip.untestable"]
+    claims = write_claims(pytester, ids, {"skip.untestable": "needs a TPU"})
+    pytester.makepyfile(test_not_run=NOT_RUN)
+    path = pytester.path / "r.json"
+    pytester.runpytest_inprocess(*QUIET, f"--claims-file={claims}", "--expectations=none", "--devices=gpu",
+                                 f"--conformance-report={path}")
+    report = read(path)
+    assert {c["id"]: c["not_run_cause"] for c in report["claims"]} == {
+        "skip.slow": "slow-tier", "skip.network": "network", "skip.data": "missing-data", "skip.gpu": "gpu",
+        "skip.untestable": "untestable"}
