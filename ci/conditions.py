@@ -32,7 +32,14 @@ NAME_FACTS = {
     "tensorflow-distribution": "the TensorFlow wheel: tensorflow, tensorflow-cpu, tf-nightly, ...",
     "platform": "sys.platform: linux, darwin, win32",
 }
-FACTS = {**VERSION_FACTS, **NAME_FACTS}
+# Facts of the machine rather than of the installed packages (ci.machine): known only where the
+# suite runs, so an environment described by its lock file has them UNKNOWN, which any condition
+# may hold for.
+MACHINE_FACTS = {
+    "float32-dot": "the float32 dot kernel NumPy's BLAS runs here: double-accumulation, float32-lanes or other",
+}
+FACTS = {**VERSION_FACTS, **NAME_FACTS, **MACHINE_FACTS}
+UNKNOWN = "unknown"
 
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tf-nightly",
                             "tf-nightly-cpu")
@@ -68,8 +75,9 @@ def tensorflow_of(versions: dict[str, str]) -> tuple[str | None, str | None]:
 
 
 def facts_from_versions(versions: dict[str, str], *, legacy_keras: bool, python: str,
-                        platform_name: str = "linux") -> dict[str, str | None]:
-    """The facts of an environment with these installed distributions (name -> version)."""
+                        platform_name: str = "linux", machine: dict | None = None) -> dict[str, str | None]:
+    """The facts of an environment with these installed distributions (name -> version); the
+    machine facts are `machine`'s, or UNKNOWN."""
     versions = {name.lower().replace("_", "-"): v for name, v in versions.items()}
     distribution, tf_version = tensorflow_of(versions)
     flavour, keras_version = keras_of(versions, legacy_keras)
@@ -84,6 +92,7 @@ def facts_from_versions(versions: dict[str, str], *, legacy_keras: bool, python:
         "tensorboard": versions.get("tensorboard"),
         "python": python,
         "platform": platform_name,
+        **{fact: (machine or {}).get(fact, UNKNOWN) for fact in MACHINE_FACTS},
     }
 
 
@@ -115,6 +124,8 @@ ALWAYS = Condition(((),), "always")
 def _fact_holds(value: str | None, test) -> bool:
     if value is None:
         return False  # the package is not installed
+    if value == UNKNOWN:
+        return True  # a machine fact of an environment not measured here: it may hold
     if isinstance(test, SpecifierSet):
         version = _version(value)
         return version is not None and test.contains(version, prereleases=True)

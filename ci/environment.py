@@ -13,6 +13,7 @@ import sys
 from importlib import metadata
 
 from ci import conditions
+from ci.machine import machine_facts
 
 # The prefix of an environment's name per TensorFlow wheel.
 DISTRIBUTION_PREFIX = {"tensorflow": "tf", "tensorflow-cpu": "tf-cpu", "tf-nightly": "tf-nightly",
@@ -60,9 +61,13 @@ def name_from_facts(facts: dict) -> str:
 
 
 def environment_facts() -> dict:
-    """What the expectations' conditions are evaluated against (see ci.conditions)."""
+    """What the expectations' conditions are evaluated against (see ci.conditions): the installed
+    versions, and the machine facts measured here (ci.machine; this imports NumPy, not TensorFlow)."""
+    from ci.machine import float32_dot_kernel
+
     return conditions.facts_from_versions(_installed(), legacy_keras=legacy_keras_requested(),
-                                          python=platform.python_version(), platform_name=sys.platform)
+                                          python=platform.python_version(), platform_name=sys.platform,
+                                          machine={"float32-dot": float32_dot_kernel()})
 
 
 def environment_name() -> str:
@@ -90,4 +95,5 @@ def fingerprint() -> dict:
         "hypothesis": _version("hypothesis"),
         "executable": sys.executable,
         "facts": facts,
+        "machine": machine_facts(),
     }

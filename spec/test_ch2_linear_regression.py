@@ -95,13 +95,36 @@ def test_hand_derived_partials_equal_the_tape(a, b, device):
     assert_close(grad_b, ref_b, rtol=1e-12, atol=scale, what=f"∂L/∂b at a={a}, b={b}", device=device)
 
 
+@pytest.mark.claim("linreg.numpy-loop-float64")
+def test_numpy_loop_ends_as_float64_within_the_stated_bound(measured):
+    a, b = numpy_loop_as_written()
+    x, y = handbook_data()
+    exact_a, exact_b = ref.gradient_descent(x.astype(np.float64), y.astype(np.float64), LEARNING_RATE, STEPS)
+    measured("type of a and b", f"{type(a).__name__}, {type(b).__name__}", handbook="float64, float64",
+             note=f"numpy {np.__version__}")
+    measured("|a − float64 iteration|, |b − float64 iteration|", [abs(float(a) - exact_a), abs(float(b) - exact_b)],
+             handbook=[0.0, 0.0], note=f"bound {ref.NUMPY1_LOOP_BOUND:g}")
+    assert (type(a), type(b)) == (np.float64, np.float64), (
+        f"the NumPy loop ends with a: {type(a).__name__}, b: {type(b).__name__}; the book's 16-digit print needs float64"
+    )
+    for name, got, exact in (("a", a, exact_a), ("b", b, exact_b)):
+        assert abs(float(got) - exact) <= ref.NUMPY1_LOOP_BOUND, (
+            f"{name} = {got!r} is {abs(float(got) - exact):.3g} from the float64 iteration's {exact!r}; "
+            f"bound {ref.NUMPY1_LOOP_BOUND:g}"
+        )
+
+
 @pytest.mark.claim("linreg.numpy-loop-printed")
 def test_numpy_loop_prints_the_books_values(capsys, measured):
+    from ci.machine import float32_dot_kernel
+
     a, b = numpy_loop_as_written()
     print(a, b, sep="\n")
     printed = capsys.readouterr().out.rstrip("\n")
     measured("printed a", printed.splitlines()[0], handbook=HANDBOOK_NUMPY_A, note=f"type {type(a).__name__}")
     measured("printed b", printed.splitlines()[1], handbook=HANDBOOK_NUMPY_B, note=f"numpy {np.__version__}")
+    measured("float32 dot kernel", float32_dot_kernel(), handbook="double-accumulation",
+             note="decides the last digits under NumPy 1 (ci.machine)")
     assert printed == f"{HANDBOOK_NUMPY_A}\n{HANDBOOK_NUMPY_B}", (
         f"the NumPy loop printed\n{printed}\n(a is {type(a).__name__}) where the book prints\n"
         f"{HANDBOOK_NUMPY_A}\n{HANDBOOK_NUMPY_B}"

@@ -51,9 +51,40 @@ def test_descent_approaches_closed_form():
 
 
 def test_numpy1_promotion_reproduces_the_printed_values():
-    # The handbook's numbers come from NumPy 1.x arithmetic; emulating it gives them to the digit.
-    a, b = lr.gradient_descent(*lr.house_price_data(np.float32), promotion="numpy1")
+    # The handbook's numbers come from NumPy 1.x arithmetic with a float32 dot that rounds each
+    # product and sums in double (OpenBLAS's sdot.c); emulating both gives them to the digit.
+    a, b = lr.gradient_descent(*lr.house_price_data(np.float32), promotion="numpy1", dot="double-accumulation")
     assert (repr(a), repr(b)) == ("0.9591714862483188", "0.04422438431531203")
+
+
+def test_numpy1_promotion_with_the_generic_sse3_dot_prints_other_digits():
+    # The digits OpenBLAS's generic kernel (Prescott, Core2, Barcelona) gives, as reported from a
+    # machine running it.
+    a, b = lr.gradient_descent(*lr.house_price_data(np.float32), promotion="numpy1", dot="float32-lanes")
+    assert (repr(a), repr(b)) == ("0.9591714861914504", "0.044224384151399204")
+
+
+@pytest.mark.parametrize("dot", lr.FLOAT32_DOT_KERNELS)
+def test_numpy1_promotion_stays_within_the_stated_bound_of_the_float64_iteration(dot):
+    x, y = lr.house_price_data(np.float32)
+    a, b = lr.gradient_descent(x, y, promotion="numpy1", dot=dot)
+    a64, b64 = lr.gradient_descent(x.astype(np.float64), y.astype(np.float64))
+    assert abs(a - a64) <= lr.NUMPY1_LOOP_BOUND and abs(b - b64) <= lr.NUMPY1_LOOP_BOUND
+    a2, b2 = lr.gradient_descent(x, y, promotion="numpy2", dot=dot)
+    assert abs(float(a2) - a64) > 4 * lr.NUMPY1_LOOP_BOUND  # the bound tells NumPy 2's float32 loop apart
+
+
+def test_float32_dot_kernels_by_hand():
+    u = np.array([1.0, 2.0 ** -24, 2.0 ** -24, 0.0, 0.0, 0.0], np.float32)
+    v = np.ones(6, np.float32)
+    # Summed in double, 1 + 2⁻²⁴ + 2⁻²⁴ = 1 + 2⁻²³ is a float32. In lanes, l0 + l1 = 1 + 2⁻²⁴ is a
+    # tie that rounds to even, 1; adding l2 + l3 = 2⁻²⁴ ties back to 1 again.
+    assert lr.float32_dot(u, v, "double-accumulation") == np.float32(1.0 + 2.0 ** -23)
+    assert lr.float32_dot(u, v, "float32-lanes") == np.float32(1.0)
+    lanes = lr.float32_dot(np.array([1, 2, 3, 4, 5, 6], np.float32), np.ones(6, np.float32), "float32-lanes")
+    assert lanes == np.float32(21.0)
+    with pytest.raises(ValueError, match="unknown float32 dot kernel"):
+        lr.float32_dot(u, v, "avx512")
 
 
 def test_numpy2_promotion_stays_float32():
