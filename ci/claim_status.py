@@ -95,3 +95,22 @@ def not_run_cause(status: str, reason: str | None) -> str | None:
         if any(p in (reason or "") for p in patterns):
             return cause
     return "other"
+
+
+# What a deviating claim's fix tests say: fixed (every fix test that ran passed, at least one ran),
+# fix-fails (one failed or errored), no-fix (the catalogue says why none can exist), fix-not-run
+# (the catalogue has a fix but none of its tests ran here), fix-missing (no fix written yet).
+FIX_STATUSES = ("fixed", "fix-fails", "no-fix", "fix-not-run", "fix-missing")
+
+
+def fix_status(status: str, fix_outcomes: list[str], fix: dict | None) -> str | None:
+    """The fix verdict of a claim that deviates here (None for any other claim)."""
+    if status not in ("deviates-known", "deviates-new"):
+        return None
+    if set(fix_outcomes) & {"failed", "error", "crashed", "missing", "xpassed-strict"}:
+        return "fix-fails"
+    if "passed" in fix_outcomes:
+        return "fixed"
+    if fix and "none" in fix:
+        return "no-fix"
+    return "fix-not-run" if fix or fix_outcomes else "fix-missing"

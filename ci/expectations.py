@@ -39,6 +39,7 @@ else:  # pragma: no cover
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 CAUSES_FILE = "causes.toml"
 DEVIATION_KEYS = {"claim", "cause", "when", "reason", "source", "fails", "fix", "notes"}
+# `fix`: see _fix; `notes`: release notes that explain when it started, if the source does not.
 SIGNATURE_KEYS = {"when", "raises", "match", "observed"}
 COMPARISONS = ("equals", "matches", "approx", "below", "above")
 
@@ -241,6 +242,20 @@ def _signatures(value, where: str) -> tuple[Signature, ...]:
     return tuple(signatures)
 
 
+FIX_KEYS = ({"en", "zh"}, {"none", "none_zh"})
+
+
+def _fix(value, where: str) -> dict:
+    """The errata text of a deviation: what to write today (`en`, `zh`; the code is its fix test's),
+    or why no fix can exist (`none`, `none_zh`); {} while nobody has written it."""
+    if not isinstance(value, dict):
+        raise ExpectationsError(f"{where}: `fix` is a table")
+    if value and (set(value) not in FIX_KEYS or not all(isinstance(v, str) and v.strip() for v in value.values())):
+        raise ExpectationsError(f"{where}: `fix` takes en and zh (what to write today), or none and none_zh (why no "
+                                f"fix exists), each a non-empty string; got {sorted(value)}")
+    return dict(value)
+
+
 def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[str, Cause] | None = None
                    ) -> list[Deviation]:
     """Every deviation of the catalogue folder (ch*.toml, or one given file), validated; the causes
@@ -274,9 +289,7 @@ def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[s
                 when = parse_condition(entry.get("when"), where)
             except ConditionError as exc:
                 raise ExpectationsError(str(exc)) from exc
-            fix = entry.get("fix", {})
-            if not isinstance(fix, dict):
-                raise ExpectationsError(f"{where}: `fix` is a table")
+            fix = _fix(entry.get("fix", {}), where)
             deviations.append(Deviation(entry["claim"], entry["cause"], entry["reason"], entry["source"], path.name,
                                         when, _signatures(entry.get("fails"), where), fix, entry.get("notes")))
     return deviations

@@ -17,10 +17,10 @@ import pytest
 
 from ci.conditions import FACTS
 from ci.environment import environment_facts, name_from_facts
-from ci.expectations import (EXPECTATIONS_DIR, Expectation, ExpectationsError, expectations_for, load_catalogue,
-                             matrix_problems)
+from ci.expectations import (EXPECTATIONS_DIR, Deviation, Expectation, ExpectationsError, expectations_for,
+                             load_catalogue, matrix_problems)
 from ci.matrix_config import MatrixConfigError, matrix_facts
-from fixtures.claims_plugin import catalogue, claim_ids
+from fixtures.claims_plugin import catalogue, claim_ids, fix_ids
 
 EXPECTATIONS_KEY = pytest.StashKey["ActiveExpectations"]()
 ITEM_KEY = pytest.StashKey[tuple]()
@@ -31,7 +31,8 @@ class ActiveExpectations:
     environment: str
     facts: dict
     path: Path | None
-    by_claim: dict[str, Expectation]
+    by_claim: dict[str, Expectation]  # the deviations that apply here
+    catalogue: tuple[Deviation, ...] = ()  # every deviation, wherever it applies
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,6 +67,7 @@ def active_expectations(config: pytest.Config) -> ActiveExpectations:
         if path is not None and not path.exists():
             raise pytest.UsageError(f"--expectations: no such file or folder {path}")
         by_claim: dict[str, Expectation] = {}
+        deviations: list[Deviation] = []
         if path is not None:
             try:
                 deviations = load_catalogue(catalogue(config), path)
@@ -75,14 +77,18 @@ def active_expectations(config: pytest.Config) -> ActiveExpectations:
                 by_claim = expectations_for(deviations, facts)
             except (ExpectationsError, MatrixConfigError) as exc:
                 raise pytest.UsageError(f"handbook-spec: bad expectations catalogue: {exc}") from exc
-        config.stash[EXPECTATIONS_KEY] = ActiveExpectations(name, facts, path, by_claim)
+        config.stash[EXPECTATIONS_KEY] = ActiveExpectations(name, facts, path, by_claim, tuple(deviations))
     return config.stash[EXPECTATIONS_KEY]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     active = active_expectations(config)
+    deviating = {d.claim for d in active.catalogue}
     problems = []
     for item in items:
+        if active.path is not None:
+            problems += [f"{item.nodeid}: fix for {c}, which the catalogue lists as deviating nowhere"
+                         for c in fix_ids(item) if c not in deviating]
         known = [active.by_claim[c] for c in claim_ids(item) if c in active.by_claim]
         if not known:
             continue

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from ci.claim_status import STATUSES, claim_status, not_run_cause, phase_message, phase_outcome, worse
+from ci.claim_status import (FIX_STATUSES, STATUSES, claim_status, fix_status, not_run_cause, phase_message,
+                             phase_outcome, worse)
 from ci.environment import fingerprint
 from ci.expectations_plugin import active_expectations
-from fixtures.claims_plugin import catalogue, claim_ids
+from fixtures.claims_plugin import catalogue, claim_ids, fix_ids
 from fixtures.data_plugin import configured_data_dir
 from fixtures.tf_runtime import RUNTIME_KEY
 
@@ -69,7 +70,7 @@ class ConformanceRecorder:
             tempfile.mkdtemp(prefix="handbook-spec-")
         )
         self.tests: dict[str, dict] = {}
-        self.collected: dict[str, list[str]] = {}
+        self.collected: dict[str, dict[str, list[str]]] = {}  # node id -> {"claims": [...], "fixes": [...]}
         self.runtimes: list[dict] = []
         self.worker_errors: list[str] = []
         self.report: dict | None = None
@@ -77,7 +78,7 @@ class ConformanceRecorder:
 
     # -- collection: remember which test verifies which claims -----------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        mapping = {item.nodeid: claim_ids(item) for item in session.items}
+        mapping = {item.nodeid: {"claims": claim_ids(item), "fixes": fix_ids(item)} for item in session.items}
         if self.is_worker:
             name = f"collected-{self.config.workerinput.get('workerid', os.getpid())}.json"
             (self.scratch / name).write_text(json.dumps(mapping))
@@ -90,7 +91,7 @@ class ConformanceRecorder:
             return
         record = self.tests.setdefault(
             report.nodeid, {"nodeid": report.nodeid, "outcome": None, "message": None, "duration": 0.0,
-                            "claims": [], "measured": [], "seed": None, "deviation_check": None}
+                            "claims": [], "fixes": [], "measured": [], "seed": None, "deviation_check": None}
         )
         outcome = phase_outcome(report)
         previous = record["outcome"]
@@ -103,8 +104,8 @@ class ConformanceRecorder:
                 record["message"] = message
         record["duration"] += float(getattr(report, "duration", 0.0) or 0.0)
         for key, value in getattr(report, "user_properties", ()) or ():
-            if key == "claims":
-                record["claims"] = list(dict.fromkeys(record["claims"] + list(value)))
+            if key in ("claims", "fixes"):
+                record[key] = list(dict.fromkeys(record[key] + list(value)))
             elif key == "measured" and report.when == "call":
                 record["measured"].append(value)
             elif key == "seed":
@@ -124,21 +125,27 @@ class ConformanceRecorder:
         deviations = active.by_claim
         # Attribute tests whose reports carried no claims (crash stand-ins) via the collection map.
         # Under --collect-only nothing runs, so nothing is missing either.
-        for nodeid, ids in ({} if self.config.option.collectonly else self.collected).items():
+        for nodeid, marks in ({} if self.config.option.collectonly else self.collected).items():
             record = self.tests.get(nodeid)
             if record is None:
                 if self.stopped_early:
                     outcome, message = "stopped", f"not run: the session stopped early ({self.stopped_early})"
                 else:
                     outcome, message = "missing", "collected but never reported (worker lost or run interrupted)"
-                self.tests[nodeid] = {"nodeid": nodeid, "outcome": outcome, "claims": ids, "duration": 0.0,
-                                      "message": message, "measured": [], "seed": None, "deviation_check": None}
-            elif not record["claims"]:
-                record["claims"] = ids
+                self.tests[nodeid] = {"nodeid": nodeid, "outcome": outcome, "claims": marks["claims"],
+                                      "fixes": marks["fixes"], "duration": 0.0, "message": message, "measured": [],
+                                      "seed": None, "deviation_check": None}
+            else:
+                record["claims"] = record["claims"] or marks["claims"]
+                record["fixes"] = record["fixes"] or marks["fixes"]
         by_claim: dict[str, list[dict]] = {cid: [] for cid in claims}
+        fixes_of: dict[str, list[dict]] = {}
         for record in self.tests.values():
             for cid in record["claims"]:
                 by_claim.setdefault(cid, []).append(record)
+            for cid in record["fixes"]:
+                fixes_of.setdefault(cid, []).append(record)
+        known_fix = {d.claim: d.fix for d in active.catalogue if d.fix}
         entries = []
         for cid, claim in claims.items():
             tests = sorted(by_claim.get(cid, []), key=lambda r: r["nodeid"])
@@ -175,7 +182,10 @@ class ConformanceRecorder:
                     for t in tests
                 ],
                 "measured": [m for t in tests for m in t["measured"]],
+                "fix_tests": [{k: t.get(k) for k in ("nodeid", "outcome", "message", "duration")}
+                              for t in sorted(fixes_of.get(cid, []), key=lambda r: r["nodeid"])],
             }
+            entry["fix_status"] = fix_status(status, [t["outcome"] for t in entry["fix_tests"]], known_fix.get(cid))
             if reason and "stale" in reason and status == "holds":
                 entry["stale_expectation"] = True
             entries.append(entry)
@@ -208,6 +218,7 @@ class ConformanceRecorder:
             "pytest_exit_status": int(exitstatus),
             "worker_errors": self.worker_errors,
             "summary": {s: sum(e["status"] == s for e in entries) for s in STATUSES},
+            "fixes": {s: sum(e["fix_status"] == s for e in entries) for s in FIX_STATUSES},
             "claims": entries,
         }
 

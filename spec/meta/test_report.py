@@ -285,3 +285,65 @@ def test_not_run_claims_are_broken_down_by_the_cause_the_plugins_give(pytester):
     assert {c["id"]: c["not_run_cause"] for c in report["claims"]} == {
         "skip.slow": "slow-tier", "skip.network": "network", "skip.data": "missing-data", "skip.gpu": "gpu",
         "skip.untestable": "untestable"}
+
+
+# -- fixes: tested ways to write today what the book writes -----------------------------------------
+
+FIXES = """
+import pytest
+
+
+@pytest.mark.claim("fix.deviates")
+def test_deviates():
+    assert False, "the book's spelling fails"
+
+
+@pytest.mark.fix("fix.deviates")
+def test_todays_spelling():
+    assert True
+
+
+@pytest.mark.claim("fix.broken")
+def test_broken():
+    assert False, "fails too"
+
+
+@pytest.mark.fix("fix.broken")
+def test_a_fix_that_does_not_work():
+    assert False, "the suggested spelling fails as well"
+"""
+
+
+def fix_project(pytester, tests: str, deviating: dict):
+    use_plugins(pytester, *VERDICT_PLUGINS)
+    claims = write_claims(pytester, ["fix.deviates", "fix.broken", "fix.holds"])
+    deviations = write_deviations(pytester, deviating)
+    pytester.makepyfile(test_fixes=tests)
+    path = pytester.path / "r.json"
+    result = pytester.runpytest_inprocess(*QUIET, f"--claims-file={claims}", f"--expectations={deviations}",
+                                          f"--conformance-report={path}")
+    return result, (read(path) if path.is_file() else None)
+
+
+def test_fix_tests_give_each_deviating_claim_a_fix_status(pytester):
+    result, report = fix_project(pytester, FIXES, {"fix.deviates": "known", "fix.broken": "known"})
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # a fix that fails fails the run
+    result.assert_outcomes(passed=1, failed=1, xfailed=2)
+    assert entry(report, "fix.deviates")["fix_status"] == "fixed"
+    assert [t["outcome"] for t in entry(report, "fix.deviates")["fix_tests"]] == ["passed"]
+    assert entry(report, "fix.broken")["fix_status"] == "fix-fails"
+    assert entry(report, "fix.holds")["fix_status"] is None
+    assert report["fixes"] == {"fixed": 1, "fix-fails": 1, "no-fix": 0, "fix-not-run": 0, "fix-missing": 0}
+
+
+def test_a_fix_for_a_claim_that_deviates_nowhere_is_a_usage_error(pytester):
+    result, _ = fix_project(pytester, FIXES, {"fix.broken": "known"})
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "fix for fix.deviates, which the catalogue lists as deviating nowhere" in result.stderr.str()
+
+
+def test_a_test_cannot_be_both_a_claims_test_and_a_fix(pytester):
+    both = FIXES + '\n\n@pytest.mark.claim("fix.holds")\n@pytest.mark.fix("fix.deviates")\ndef test_both():\n    pass\n'
+    result, _ = fix_project(pytester, both, {"fix.deviates": "known", "fix.broken": "known"})
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "either a claim's test or a fix, not both" in result.stderr.str()
