@@ -23,23 +23,36 @@ def _environment_entry(report: dict, run: dict | None) -> dict:
         "pytest_exit_status": report.get("pytest_exit_status"),
         "worker_errors": report.get("worker_errors", []),
         "created": report.get("created"),
-        "seconds": (run or {}).get("seconds"),
+        # When the run started and how long it took: the matrix command's wall time, else what the
+        # report says (if its writer records it).
+        "started": report.get("started") or report.get("options", {}).get("started"),
+        "seconds": (run or {}).get("seconds", report.get("seconds", report.get("duration_seconds"))),
+        "install_seconds": (run or {}).get("install_seconds"),
+        "allowed_to_fail": (run or {}).get("allowed_to_fail", False),
         "problem": (run or {}).get("problem"),
     }
 
 
+CELL_KEYS = ("status", "reason", "not_run_cause", "source", "cause", "expected_deviation", "expected_failure",
+             "actual_failures", "stale_expectation", "measured")
+TEST_KEYS = ("nodeid", "outcome", "message", "duration", "seed", "deviation_check")
+
+
 def _cell(claim: dict) -> dict:
-    return {
-        "status": claim["status"],
-        "reason": claim.get("reason"),
-        "source": claim.get("source"),
-        "cause": claim.get("cause"),
-        "expected_deviation": claim.get("expected_deviation", False),
-        "measured": claim.get("measured", []),
-        "tests": [
-            {k: t.get(k) for k in ("nodeid", "outcome", "message", "duration", "seed")} for t in claim.get("tests", [])
-        ],
-    }
+    cell = {k: claim.get(k) for k in CELL_KEYS}
+    cell["expected_deviation"] = bool(claim.get("expected_deviation", False))
+    cell["stale_expectation"] = bool(claim.get("stale_expectation", False))
+    cell["actual_failures"] = list(claim.get("actual_failures") or [])
+    cell["measured"] = list(claim.get("measured") or [])
+    cell["tests"] = [{k: t.get(k) for k in TEST_KEYS} for t in claim.get("tests", [])]
+    return cell
+
+
+def absent_cell() -> dict:
+    cell = {k: None for k in CELL_KEYS}
+    cell.update(status=ABSENT, reason="not in this environment's report", expected_deviation=False,
+                stale_expectation=False, actual_failures=[], measured=[], tests=[])
+    return cell
 
 
 def merge_reports(reports: list[dict], runs: list[dict] | None = None) -> dict:
@@ -58,7 +71,9 @@ def merge_reports(reports: list[dict], runs: list[dict] | None = None) -> dict:
             environments.append({"name": run["name"], "release": run.get("release"),
                                  "description": run.get("description", ""), "fingerprint": {},
                                  "summary": {}, "options": {}, "pytest_exit_status": run.get("pytest_exit_status"),
-                                 "worker_errors": [], "created": None, "seconds": run.get("seconds"),
+                                 "worker_errors": [], "created": None, "started": None, "seconds": run.get("seconds"),
+                                 "install_seconds": run.get("install_seconds"),
+                                 "allowed_to_fail": run.get("allowed_to_fail", False),
                                  "problem": run.get("problem") or "no report"})
     env_names = [e["name"] for e in environments]
 
@@ -73,9 +88,7 @@ def merge_reports(reports: list[dict], runs: list[dict] | None = None) -> dict:
             row["results"][env_name] = _cell(claim)
     for row in claims.values():
         for name in env_names:
-            row["results"].setdefault(name, {"status": ABSENT, "reason": "not in this environment's report",
-                                             "source": None, "cause": None, "expected_deviation": False,
-                                             "measured": [], "tests": []})
+            row["results"].setdefault(name, absent_cell())
         row["results"] = {name: row["results"][name] for name in env_names}
     rows = list(claims.values())
     return {

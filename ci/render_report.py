@@ -1,344 +1,317 @@
 """Render a conformance matrix (or single reports) as Markdown and as one self-contained HTML page.
 
-    python -m ci.render_report REPORT.json [REPORT.json ...] [--html OUT.html] [--markdown OUT.md]
-                               [--benchmarks SUMMARY.json]
+    python -m ci.render_report INPUT.json [INPUT.json ...] [--html=OUT.html] [--markdown=OUT.md]
+                               [--matrix=OUT.json] [--baseline=OLD.json] [--benchmarks=SUMMARY.json]
+                               [--deviations=OUT.md]
 
-Inputs are per-environment conformance reports (merged in the order given) or one matrix.json from
-`python -m ci.matrix`. The HTML page has no external resources (inline CSS, SVG and a few lines of
-script), so it works opened from a file: claims grouped by handbook section, one column per
-environment, a status cell per claim whose details (reason, source, tests, measured values) open on
-a click, a drift summary on top, and line plots of every measured series (training curves).
+Inputs are per-environment conformance reports (merged; the page orders the environments by
+release) or one matrix.json (from `python -m ci.matrix` or `--matrix`). `--baseline` takes an older
+report or matrix: the page and the Markdown list every cell whose status, reason or measured values
+changed, at the top, and mark those cells. `--deviations` writes the per-chapter deviation view of
+the catalogue with where each deviation was measured (ci.deviations_doc).
+
+The page (ci.page_html) and the Markdown put first what needs attention, then the book's sections in
+the book's order × environments, the since-table, the drift by cause, the claims, the curves and how
+each environment ran. Bad input (a missing file, a file of another kind, two reports of one
+environment, a cause causes.toml does not define, a section that matches no heading of the book):
+one line naming the file and the problem, exit status 2.
 """
 from __future__ import annotations
 
 import argparse
-import html
 import json
+import re
 import sys
 from pathlib import Path
 
-from ci.matrix_report import ABSENT, DEVIATING, as_matrix, merge_reports, numeric_series
+from ci import page_model as pm
+from ci.page_html import machine_facts, run_facts
+from ci.report_inputs import InputError, load_comparable, load_matrix, read_json
+from ci.sections import SectionError
 
-STATUS_ORDER = ("holds", "deviates-known", "deviates-new", "error", "not-run", ABSENT)
-STATUS_LABEL = {
-    "holds": "holds", "deviates-known": "deviates (known)", "deviates-new": "DEVIATES (new)",
-    "error": "ERROR", "not-run": "not run", ABSENT: "absent",
-}
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-
-
-def grouped_by_section(claims: list[dict]) -> list[tuple[str, list[dict]]]:
-    """Sections in the order their first claim appears (the catalogue's order)."""
-    groups: dict[str, list[dict]] = {}
-    for claim in claims:
-        groups.setdefault(claim["section"], []).append(claim)
-    return list(groups.items())
+SYMBOL = {"holds": "✓", "deviates-known": "≈", "deviates-new": "✗", "error": "E", "not-run": "–", "absent": "∅"}
+LEGEND = ("✓ holds · ≈ deviates (known) · ✗ DEVIATES (new) · E error · – not run · ∅ absent "
+          "(the claim is not in that environment's report)")
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        if numeric_series(value) is not None and len(value) > 8:
-            return f"[{_fmt(value[0])}, …, {_fmt(value[-1])}] ({len(value)} values)"
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
+def load_causes():
+    from ci.expectations import load_causes as load
 
-
-def measured_rows(matrix: dict) -> list[dict]:
-    """(claim, name, handbook, value per environment) for every measured value, plot-worthy or not."""
-    names = [e["name"] for e in matrix["environments"]]
-    rows: dict[tuple[str, str], dict] = {}
-    for claim in matrix["claims"]:
-        for env in names:
-            for m in claim["results"][env].get("measured", []):
-                row = rows.setdefault((claim["id"], m["name"]), {
-                    "claim": claim["id"], "section": claim["section"], "name": m["name"],
-                    "handbook": m.get("handbook"), "values": {}, "notes": set(),
-                })
-                row["values"][env] = m["value"]
-                if m.get("handbook") is not None:
-                    row["handbook"] = m["handbook"]
-                if m.get("note"):
-                    row["notes"].add(m["note"])
-    return list(rows.values())
-
-
-def run_verdict(environment: dict) -> str:
-    """'passed', 'exit N' or '—', with the matrix command's problem if it had one."""
-    status = environment.get("pytest_exit_status")
-    verdict = "passed" if status == 0 else (f"exit {status}" if status is not None else "—")
-    return verdict + (f" ({environment['problem']})" if environment.get("problem") else "")
+    return load()
 
 
 # ----------------------------------------------------------------------------------------- Markdown
 
-def render_markdown(matrix: dict) -> str:
-    envs = matrix["environments"]
-    names = [e["name"] for e in envs]
-    out = ["# handbook-spec conformance", "", f"Created {matrix['created']}; {len(matrix['claims'])} claims "
-           f"× {len(envs)} environments.", "", "## Environments", "",
-           "| environment | tensorflow | keras | numpy | " + " | ".join(STATUS_ORDER[:5]) + " | pytest | seconds |",
-           "|---" * 11 + "|"]
-    for e in envs:
-        fp, s = e.get("fingerprint", {}), e.get("summary", {})
-        verdict = run_verdict(e)
-        out.append(f"| {e['name']} | {fp.get('tensorflow', '—')} | {fp.get('keras', '—')} ({fp.get('keras_flavour', '—')}) "
-                   f"| {fp.get('numpy', '—')} | " + " | ".join(str(s.get(k, 0)) for k in STATUS_ORDER[:5])
-                   + f" | {verdict} | {e.get('seconds') if e.get('seconds') is not None else '—'} |")
-    out += ["", "## Drift: claims that deviate somewhere, by cause", ""]
-    if not matrix["drift"]:
-        out.append("No claim deviates in any environment.")
-    for group in matrix["drift"]:
-        out += [f"### {group['cause']} ({len(group['claims'])})", ""]
-        for entry in group["claims"]:
-            source = f" [source]({entry['source']})" if entry.get("source") else ""
-            out.append(f"- **{entry['claim']}** in {', '.join(entry['environments'])}: {entry['reason']}{source}")
-        out.append("")
-    rows = measured_rows(matrix)
-    if rows:
-        out += ["## Measured values next to the handbook's", "",
-                "| claim | measured | handbook | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
-        for r in rows:
-            cells = [_fmt(r["values"][n]) if n in r["values"] else "—" for n in names]
-            out.append(f"| {r['claim']} | {r['name']} | {_fmt(r['handbook']) if r['handbook'] is not None else ''} | "
-                       + " | ".join(cells) + " |")
-        out.append("")
-    if matrix.get("benchmarks"):
-        out += ["## Performance", "", "```json", json.dumps(matrix["benchmarks"].get("ratios", matrix["benchmarks"]),
-                                                            indent=1), "```", ""]
-    out += ["## Claims", ""]
-    for section, claims in grouped_by_section(matrix["claims"]):
-        out += [f"### {section}", "", "| claim | " + " | ".join(names) + " |", "|---" * (1 + len(names)) + "|"]
-        for c in claims:
-            cells = [STATUS_LABEL.get(c["results"][n]["status"], c["results"][n]["status"]) for n in names]
-            out.append(f"| `{c['id']}` | " + " | ".join(cells) + " |")
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
+def md(text) -> str:
+    """Text for a Markdown table cell or list item: HTML and Markdown syntax escaped, `|` escaped,
+    line breaks as <br>."""
+    text = "" if text is None else str(text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\\`*_\[\]|~#!])", r"\\\1", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    return text.replace("\n", "<br>")
 
 
-# --------------------------------------------------------------------------------------------- HTML
-
-CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1400px;padding:0 1em;color:#222}
-h1{margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}
-th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
-th{background:#f4f4f4} td.claim-id{width:40%} td.claim-id code{font-size:12px} .statement{color:#555;font-size:12px}
-.cell summary{cursor:pointer;font-weight:600;list-style:none} .cell summary::-webkit-details-marker{display:none}
-.s-holds{background:#e7f6e7} .s-deviates-known{background:#fff4d6} .s-deviates-new{background:#fbd5d5}
-.s-error{background:#f3b6b6} .s-not-run{background:#f0f0f0;color:#666} .s-absent{background:#fafafa;color:#999}
-.detail{font-size:12px;margin-top:4px;max-width:38em} .detail p{margin:.2em 0} .mono{font-family:monospace;font-size:11px;word-break:break-all}
-.drift li{margin:.3em 0} .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #ddd}
-.plots{display:flex;flex-wrap:wrap;gap:12px} figure{margin:0;border:1px solid #ddd;padding:6px}
-figcaption{font-size:12px;max-width:340px} .controls{margin:.8em 0}
-tr.hidden{display:none}
-"""
-
-SCRIPT = """
-(function(){
-  var box=document.getElementById('only-deviating');
-  function apply(){
-    var rows=document.querySelectorAll('tr.claim-row');
-    for(var i=0;i<rows.length;i++){
-      var r=rows[i];
-      r.classList.toggle('hidden', box.checked && r.getAttribute('data-deviates')!=='yes');
-    }
-  }
-  box.addEventListener('change',apply);
-  document.getElementById('expand-all').addEventListener('click',function(){
-    var d=document.querySelectorAll('td.cell details');
-    var open=this.getAttribute('data-open')!=='yes';
-    for(var i=0;i<d.length;i++){d[i].open=open;}
-    this.setAttribute('data-open',open?'yes':'no');
-    this.textContent=open?'collapse all cells':'expand all cells';
-  });
-  apply();
-})();
-"""
+def md_code(text) -> str:
+    """An identifier as inline code (ids never hold backticks or pipes; escaped anyway)."""
+    return "`" + str(text).replace("`", "'").replace("|", "\\|") + "`"
 
 
-def e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _link(url: str | None) -> str:
+def md_link(url: str | None, text: str = "source") -> str:
     if not url:
         return ""
     if url.startswith(("http://", "https://")):
-        return f'<a href="{e(url)}">{e(url)}</a>'
-    return e(url)
+        return f"[{md(text)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+    return md(url)
 
 
-def _cell_html(claim: dict, env: str) -> str:
-    cell = claim["results"][env]
-    status = cell["status"]
-    parts = []
-    if cell.get("reason"):
-        parts.append(f'<p class="reason"><b>Reason:</b> {e(cell["reason"])}</p>')
-    if cell.get("source"):
-        parts.append(f'<p class="source"><b>Source:</b> {_link(cell["source"])}</p>')
-    if cell.get("cause"):
-        parts.append(f'<p><b>Cause:</b> {e(cell["cause"])}</p>')
-    for m in cell.get("measured", []):
-        book = f' (handbook: {e(_fmt(m["handbook"]))})' if m.get("handbook") is not None else ""
-        parts.append(f'<p><b>{e(m["name"])}:</b> {e(_fmt(m["value"]))}{book}</p>')
-    for t in cell.get("tests", []):
-        message = f' — {e((t.get("message") or "")[:400])}' if t.get("message") else ""
-        parts.append(f'<p class="mono">{e(t.get("outcome"))}: {e(t.get("nodeid"))}{message}</p>')
-    if not parts:
-        parts.append("<p>No details.</p>")
-    return (f'<td class="cell s-{e(status)}" data-env="{e(env)}" data-status="{e(status)}">'
-            f'<details><summary>{e(STATUS_LABEL.get(status, status))}</summary>'
-            f'<div class="detail">{"".join(parts)}</div></details></td>')
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        assert len(row) == len(header), (header, row)
+        lines.append("| " + " | ".join(cell if cell != "" else " " for cell in row) + " |")
+    return lines + [""]
 
 
-def svg_plot(series: dict[str, list[float]], colours: dict[str, str], width=340, height=180) -> str:
-    """A line plot of one measured series per environment, axes labelled with min/max."""
-    values = [v for s in series.values() for v in s]
-    lo, hi = min(values), max(values)
-    if hi == lo:
-        hi, lo = hi + 0.5, lo - 0.5
-    longest = max(len(s) for s in series.values())
-    left, right, top, bottom = 48, 8, 8, 22
-    w, h = width - left - right, height - top - bottom
-
-    def xy(i, v):
-        x = left + (w * i / (longest - 1) if longest > 1 else 0)
-        y = top + h * (1 - (v - lo) / (hi - lo))
-        return f"{x:.1f},{y:.1f}"
-
-    lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>',
-             f'<text x="{left - 4}" y="{top + 10}" font-size="10" text-anchor="end">{e(f"{hi:.4g}")}</text>',
-             f'<text x="{left - 4}" y="{top + h}" font-size="10" text-anchor="end">{e(f"{lo:.4g}")}</text>',
-             f'<text x="{left}" y="{height - 6}" font-size="10">0</text>',
-             f'<text x="{left + w}" y="{height - 6}" font-size="10" text-anchor="end">{longest - 1}</text>']
-    for env, s in series.items():
-        points = " ".join(xy(i, v) for i, v in enumerate(s))
-        lines.append(f'<polyline fill="none" stroke="{colours[env]}" stroke-width="1.5" points="{points}">'
-                     f'<title>{e(env)}</title></polyline>')
-    lines.append("</svg>")
-    return "".join(lines)
+def _short(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
 
 
-def render_html(matrix: dict) -> str:
-    envs = matrix["environments"]
-    names = [x["name"] for x in envs]
-    colours = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
-    body = [f"<h1>handbook-spec conformance</h1><p>Created {e(matrix['created'])}: "
-            f"{len(matrix['claims'])} claims × {len(envs)} environments.</p>"]
+def _tally_md(tally: dict[str, int]) -> str:
+    return " ".join(f"{SYMBOL[s]}{n}" for s in pm.ALL_STATUSES if (n := tally.get(s, 0))) or "—"
 
-    body.append("<h2>Environments</h2><table id=\"environments\"><tr><th>environment</th><th>tensorflow</th>"
-                "<th>keras</th><th>numpy</th><th>python</th>"
-                + "".join(f"<th>{e(s)}</th>" for s in STATUS_ORDER[:5]) + "<th>pytest</th><th>seconds</th></tr>")
+
+def render_markdown(matrix: dict, causes: dict | None = None, baseline: dict | None = None,
+                    baseline_name: str = "") -> str:
+    causes = load_causes() if causes is None else causes
+    envs = pm.environments(matrix)
+    names = [x.name for x in envs]
+    release_order, since_rows, since_problems = pm.since_table(matrix, envs)
+    attention = pm.needs_attention(matrix, envs, since_problems)
+    span = envs[0].release if envs and envs[0].release == envs[-1].release else (
+        f"{envs[0].release} to {envs[-1].release}" if envs else "")
+    out = ["# handbook-spec conformance", "",
+           f"{len(matrix['claims'])} claims of the handbook × {len(envs)} environment{'s' if len(envs) != 1 else ''} "
+           f"(TensorFlow {span}); "
+           f"created {md(matrix.get('created'))}" + (f"; compared with {md(baseline_name)}" if baseline is not None else "")
+           + ".", ""]
+
+    out += ["## Needs attention", ""]
+    if not attention:
+        out += ["✓ Nothing needs attention: no new deviation, error, crashed test, stale expectation or failed "
+                "environment.", ""]
+    for kind, title in pm.ATTENTION_TITLES.items():
+        mine = [i for i in attention if i.kind == kind]
+        if mine:
+            out += [f"### {md(title)} ({len(mine)})", ""]
+            for item in mine:
+                where = pm.describe_environments(item.environments, envs) if item.environments else ""
+                head = " ".join(p for p in (md_code(item.claim) if item.claim else "",
+                                            f"({md(item.section)})" if item.section else "",
+                                            f"in {md(where)}" if where else "") if p)
+                out.append(f"- {head}: {md(_short(item.reason, 400))}")
+            out.append("")
+
+    if baseline is not None:
+        found = pm.changes(baseline, matrix)
+        out += [f"## Changed since the baseline ({len(found)} cells)", "", f"Baseline: {md(baseline_name)}.", ""]
+        if not found:
+            out += ["No cell's status, reason or measured values changed.", ""]
+        for c in found:
+            env = c.environment if c.environment == c.baseline_environment else f"{c.baseline_environment} → {c.environment}"
+            bits = []
+            if "status" in c.kinds:
+                bits.append(f"{md(c.old_status)} → **{md(c.new_status)}**")
+            if c.reason_diff is not None:
+                bits.append("reason: " + md(_short(c.reason_diff, 500)))
+            for name, old, new in c.measured:
+                bits.append(f"{md(name)}: {md(_short(pm.fmt_value(old), 120))} → {md(_short(pm.fmt_value(new), 120))}")
+            out.append(f"- {md_code(c.claim)} in {md(env)}: " + "; ".join(bits))
+        out.append("")
+
+    out += ["## Overview: the handbook's sections × environments", "", LEGEND + ".", ""]
+    body = [[f"**all claims** ({len(matrix['claims'])})"] + [_tally_md(pm.counts(matrix["claims"], n)) for n in names]]
+    for r in pm.outline(matrix):
+        indent = "&nbsp;&nbsp;" * r.depth
+        title = f"**{md(r.title)}**" if r.kind == "chapter" else md(r.title)
+        body.append([f"{indent}{title} ({len(r.claims)})"] + [_tally_md(pm.counts(r.claims, n)) for n in names])
+    out += table(["section"] + [md(n) for n in names], body)
+
+    out += ["## Since when: deviations × releases", ""]
+    if len(release_order) < 2:
+        out += [f"This run covers one release ({md(', '.join(release_order))}): since when each deviation appears "
+                "needs reports of several releases (`python -m ci.matrix`).", ""]
+    elif not since_rows:
+        out += ["No claim deviates in any release of this matrix.", ""]
+    else:
+        out += ["One row per deviation; each cell the status in that release's environments, in the order "
+                + "; ".join(f"{md(rel)}: {md(', '.join(x.label for x in members))}" for rel, members in pm.releases(envs))
+                + f". **since** marks the first release where the deviation appears. {LEGEND}.", ""]
+        body = []
+        for row in since_rows:
+            cause = causes.get(row.cause).title if row.cause in causes else ("not in the catalogue" if not row.catalogued else "")
+            target = row.notes or row.source
+            cells = []
+            for rel in release_order:
+                text = "".join(SYMBOL.get(c["status"], "?") for c in row.cells.get(rel, []))
+                cells.append(f"**{text} since**" if rel == row.first_deviating else text)
+            claim_cell = md_code(row.claim) + (" " + md_link(target, "notes" if row.notes else "source") if target else "")
+            if row.problems:
+                claim_cell += " ⚠ disagrees with the catalogue"
+            body.append([claim_cell, md(row.section), md(cause), md(row.when)] + cells)
+        out += table(["claim", "section", "cause", "when"] + [md(r) for r in release_order], body)
+
+    out += ["## Drift: why claims deviate, by cause", ""]
+    groups = pm.drift(matrix, envs, causes)
+    if not groups:
+        out += ["No claim deviates in any environment.", ""]
+    for cause, entries in groups:
+        if cause is None:
+            out += [f"### Not explained by the catalogue ({len({x.claim for x in entries})} claims)", ""]
+        else:
+            out += [f"### {md(cause.title)} · {md(cause.title_zh)} ({len({x.claim for x in entries})} claims)", "",
+                    md(cause.explanation), "", md(cause.explanation_zh), ""]
+        out += table(["section", "claim", "where", "reason", "source"], [
+            [md(x.section), md_code(x.claim) + (" **NEW**" if "deviates-new" in x.statuses.values() else ""),
+             md(pm.describe_environments(list(x.statuses), envs)), md(_short(x.reason, 600)), md_link(x.source)]
+            for x in entries])
+
+    out += ["## How it ran", ""]
+    facts = [(x, run_facts(x, matrix)) for x in envs]
+    if facts:
+        keys = list(facts[0][1])
+        out += table(["environment"] + [md(k) for k in keys], [[md(x.name)] + [md(f[k]) for k in keys] for x, f in facts])
+    machines: dict[str, tuple[dict, list[str]]] = {}
     for x in envs:
-        fp, s = x.get("fingerprint", {}), x.get("summary", {})
-        verdict = run_verdict(x)
-        body.append(f"<tr><td><span style=\"color:{colours[x['name']]}\">■</span> <b>{e(x['name'])}</b>"
-                    f"<div class=\"statement\">{e(x.get('description'))}</div></td>"
-                    f"<td>{e(fp.get('tensorflow', '—'))}</td><td>{e(fp.get('keras', '—'))} ({e(fp.get('keras_flavour', '—'))})</td>"
-                    f"<td>{e(fp.get('numpy', '—'))}</td><td>{e(fp.get('python', '—'))}</td>"
-                    + "".join(f"<td>{e(s.get(k, 0))}</td>" for k in STATUS_ORDER[:5])
-                    + f"<td>{e(verdict)}</td><td>{e(x.get('seconds') if x.get('seconds') is not None else '—')}</td></tr>")
-    body.append("</table>")
+        m = machine_facts(x)
+        if m is not None:
+            machines.setdefault(json.dumps(m, sort_keys=True), (m, []))[1].append(x.name)
+    if machines:
+        keys = list(next(iter(machines.values()))[0])
+        out += ["### The machine", ""]
+        out += table(["environments"] + [md(k) for k in keys],
+                     [[md(pm.describe_environments(where, envs))] + [md(m[k]) for k in keys] for m, where in machines.values()])
 
-    body.append('<h2 id="drift">Drift: claims that deviate somewhere, by cause</h2>')
-    if not matrix["drift"]:
-        body.append("<p>No claim deviates in any environment.</p>")
-    for group in matrix["drift"]:
-        body.append(f'<h3>{e(group["cause"])} ({len(group["claims"])})</h3><ul class="drift">')
-        for entry in group["claims"]:
-            source = f' <span class="source">[{_link(entry.get("source"))}]</span>' if entry.get("source") else ""
-            body.append(f'<li><a href="#claim-{e(entry["claim"])}"><code>{e(entry["claim"])}</code></a> in '
-                        f'{e(", ".join(entry["environments"]))}: {e(entry["reason"])}{source}</li>')
-        body.append("</ul>")
+    measured = []
+    for section, claims in pm.claims_by_section(matrix):
+        for claim in claims:
+            for row in pm.measured_rows(claim, names):
+                if row["handbook"] is None:
+                    continue
+                for value, where in pm.group_values(row["values"]):
+                    verdict = pm.book_comparison(value, row["handbook"])
+                    mark = {"differs": "≠ ", "printed-precision": "≈ "}.get(verdict or "", "")
+                    measured.append([md_code(claim["id"]), md(row["name"]), md(_short(pm.fmt_value(row["handbook"]), 300)),
+                                     mark + md(_short(pm.fmt_value(value), 300)), md(pm.describe_environments(where, envs))])
+    if measured:
+        out += ["## Measured values next to the book's", "",
+                "≠ differs from the book; ≈ rounds to the book's printed digits. Numbers have every digit measured.", ""]
+        out += table(["claim", "measured", "the book", "value", "where"], measured)
 
     if matrix.get("benchmarks"):
-        body.append('<h2 id="performance">Performance</h2>' + _benchmarks_html(matrix["benchmarks"]))
+        out += ["## Performance", "", "```json", json.dumps(matrix["benchmarks"].get("ratios", matrix["benchmarks"]),
+                                                            indent=1), "```", ""]
 
-    rows = measured_rows(matrix)
-    plots = []
-    for r in rows:
-        series = {env: numeric_series(v) for env, v in r["values"].items()}
-        series = {env: s for env, s in series.items() if s is not None}
-        if series:
-            caption = f'{r["claim"]}: {r["name"]}' + (f' ({"; ".join(sorted(r["notes"]))})' if r["notes"] else "")
-            plots.append(f'<figure>{svg_plot(series, colours)}<figcaption>{e(caption)}</figcaption></figure>')
-    if plots:
-        body.append('<h2 id="curves">Measured curves</h2><div class="plots">' + "".join(plots) + "</div>")
-    scalar_rows = [r for r in rows if not any(numeric_series(v) for v in r["values"].values())]
-    if scalar_rows:
-        body.append('<h2 id="measured">Measured values next to the handbook\'s</h2><table id="measured-values">'
-                    "<tr><th>claim</th><th>measured</th><th>handbook</th>" + "".join(f"<th>{e(n)}</th>" for n in names)
-                    + "</tr>")
-        for r in scalar_rows:
-            body.append(f'<tr><td><a href="#claim-{e(r["claim"])}"><code>{e(r["claim"])}</code></a></td>'
-                        f'<td>{e(r["name"])}</td><td>{e(_fmt(r["handbook"]) if r["handbook"] is not None else "")}</td>'
-                        + "".join(f"<td>{e(_fmt(r['values'][n])) if n in r['values'] else '—'}</td>" for n in names)
-                        + "</tr>")
-        body.append("</table>")
-
-    body.append('<h2 id="claims">Claims</h2><div class="legend">'
-                + "".join(f'<span class="s-{s}">{e(STATUS_LABEL[s])}</span>' for s in STATUS_ORDER)
-                + '</div><div class="controls"><label><input type="checkbox" id="only-deviating"> only claims that '
-                  'deviate or err somewhere</label> <button type="button" id="expand-all">expand all cells</button></div>')
-    body.append('<table id="claims-table">')
-    header = "<tr><th>claim</th>" + "".join(f'<th class="env" data-env="{e(n)}">{e(n)}</th>' for n in names) + "</tr>"
-    for section, claims in grouped_by_section(matrix["claims"]):
-        body.append(f'<tr class="section"><th colspan="{1 + len(names)}">{e(section)}</th></tr>{header}')
-        for c in claims:
-            deviates = any(c["results"][n]["status"] in DEVIATING + ("error",) for n in names)
-            book = f'<div class="statement">handbook: {e(c["handbook"])}</div>' if c.get("handbook") else ""
-            body.append(f'<tr class="claim-row" id="claim-{e(c["id"])}" data-claim="{e(c["id"])}" '
-                        f'data-deviates="{"yes" if deviates else "no"}"><td class="claim-id"><code>{e(c["id"])}</code>'
-                        f'<div class="statement">{e(c["statement"])}</div>{book}</td>'
-                        + "".join(_cell_html(c, n) for n in names) + "</tr>")
-    body.append("</table>")
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>handbook-spec conformance</title>"
-            f"<style>{CSS}</style></head><body>{''.join(body)}<script>{SCRIPT}</script></body></html>\n")
+    out += ["## Claims", "", LEGEND + ".", ""]
+    many = len(envs) > 6
+    for section, claims in pm.claims_by_section(matrix):
+        out += [f"### {md(section)}", ""]
+        out += table(["claim"] + [md(n) for n in names], [
+            [md_code(c["id"])] + [(SYMBOL if many else pm.SHORT).get(c["results"][n]["status"], md(c["results"][n]["status"]))
+                                  for n in names] for c in claims])
+    return "\n".join(out).rstrip() + "\n"
 
 
-def _benchmarks_html(benchmarks: dict) -> str:
-    ratios = benchmarks.get("ratios")
-    if isinstance(ratios, dict) and ratios:
-        rows = "".join(f"<tr><td>{e(k)}</td><td>{e(_fmt(v) if not isinstance(v, dict) else json.dumps(v))}</td></tr>"
-                       for k, v in ratios.items())
-        return f'<table id="benchmark-ratios"><tr><th>ratio</th><th>value</th></tr>{rows}</table>'
-    return f"<pre>{e(json.dumps(benchmarks, indent=1))}</pre>"
+# --------------------------------------------------------------------------------------------- files
+
+def render_html(matrix: dict, causes: dict | None = None, baseline: dict | None = None, baseline_name: str = "") -> str:
+    from ci.page_html import render_html as page
+
+    return page(matrix, load_causes() if causes is None else causes, baseline, baseline_name)
 
 
-def write_renderings(matrix: dict, markdown: Path | None, html_path: Path | None) -> list[Path]:
+def write_renderings(matrix: dict, markdown: Path | None, html_path: Path | None, baseline: dict | None = None,
+                     baseline_name: str = "", causes: dict | None = None) -> list[Path]:
+    """Write the Markdown and the page (either may be None). ci.matrix calls this after a run;
+    `baseline` (a matrix, e.g. the committed reference) adds what changed since."""
+    causes = load_causes() if causes is None else causes
     written = []
     if markdown is not None:
-        markdown.write_text(render_markdown(matrix), encoding="utf-8")
+        markdown.write_text(render_markdown(matrix, causes, baseline, baseline_name), encoding="utf-8")
         written.append(markdown)
     if html_path is not None:
-        html_path.write_text(render_html(matrix), encoding="utf-8")
+        html_path.write_text(render_html(matrix, causes, baseline, baseline_name), encoding="utf-8")
         written.append(html_path)
     return written
 
 
+def _fail(message: str) -> int:
+    print(f"ci.render_report: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ci.render_report", description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="conformance reports, or one matrix.json")
     parser.add_argument("--html", type=Path)
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--matrix", type=Path, help="also write the merged matrix JSON here")
+    parser.add_argument("--baseline", type=Path, help="an older report or matrix JSON: mark and list what changed")
     parser.add_argument("--benchmarks", type=Path, help="benchmark summary JSON for the performance section")
+    parser.add_argument("--deviations", type=Path,
+                        help="also write the per-chapter deviation view (ci.deviations_doc) with where each deviates")
     options = parser.parse_args(argv)
-    documents = [json.loads(p.read_text(encoding="utf-8")) for p in options.inputs]
-    if len(documents) == 1:
-        matrix = as_matrix(documents[0])
-    else:
-        matrix = merge_reports(documents)
-    if options.benchmarks:
-        matrix["benchmarks"] = json.loads(options.benchmarks.read_text(encoding="utf-8"))
-    if options.matrix:
-        options.matrix.write_text(json.dumps(matrix, indent=1, ensure_ascii=False), encoding="utf-8")
-    if not (options.html or options.markdown):
-        sys.stdout.write(render_markdown(matrix))
-    for path in write_renderings(matrix, options.markdown, options.html):
+    try:
+        from ci.expectations import ExpectationsError
+
+        try:
+            causes = load_causes()
+        except ExpectationsError as exc:
+            return _fail(f"ci/expectations/causes.toml: {exc}")
+        matrix = load_matrix(options.inputs, causes)
+        baseline = None
+        if options.baseline is not None:
+            baseline = load_comparable(options.baseline, causes)
+            if not pm.pair_environments(baseline, matrix):
+                raise InputError(f"{options.baseline}: the baseline shares no environment with the inputs "
+                                 f"({', '.join(e['name'] for e in baseline['environments'])} vs "
+                                 f"{', '.join(e['name'] for e in matrix['environments'])})")
+        if options.benchmarks:
+            benchmarks = read_json(options.benchmarks)
+            if not isinstance(benchmarks, dict):
+                raise InputError(f"{options.benchmarks}: not a benchmark summary (a JSON object)")
+            matrix["benchmarks"] = benchmarks
+        baseline_name = str(options.baseline) if options.baseline else ""
+        try:
+            markdown = render_markdown(matrix, causes, baseline, baseline_name)
+            page = render_html(matrix, causes, baseline, baseline_name) if options.html else None
+        except SectionError as exc:
+            return _fail(f"{', '.join(map(str, options.inputs))}: {exc}")
+        except ExpectationsError as exc:
+            return _fail(f"the expectations catalogue: {exc}")
+        if options.deviations:
+            from ci.deviations_doc import render as render_deviations
+
+            options.deviations.write_text(render_deviations(matrix), encoding="utf-8")
+    except InputError as exc:
+        return _fail(str(exc))
+    written = []
+    try:
+        if options.matrix:
+            options.matrix.write_text(json.dumps(matrix, indent=1, ensure_ascii=False), encoding="utf-8")
+            written.append(options.matrix)
+        if options.markdown:
+            options.markdown.write_text(markdown, encoding="utf-8")
+            written.append(options.markdown)
+        if options.html:
+            options.html.write_text(page, encoding="utf-8")
+            written.append(options.html)
+    except OSError as exc:
+        return _fail(f"{exc.filename}: cannot write it ({exc.strerror})")
+    if not (options.html or options.markdown or options.matrix):
+        sys.stdout.write(markdown)
+    for path in written + ([options.deviations] if options.deviations else []):
         print(f"wrote {path}")
     return 0
 
