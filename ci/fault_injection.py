@@ -1,14 +1,20 @@
 """Fault injection: does the fast tier notice when TensorFlow itself goes wrong?
 
-    python -m ci.fault_injection [--faults a,b] [--workers auto|N] [--jobs N] [--out DIR]
+    python -m ci.fault_injection [--faults a,b] [--workers auto|N] [--jobs N] [--out DIR] [--full-runs]
 
 A baseline run without a fault must pass first; then the fast tier (spec/ without the harness tests
 in spec/meta and the benchmarks in spec/benchmarks) runs once per planted fault in ci/faults/, each
-loaded as a pytest plugin that patches TensorFlow at start-up. A fault is KILLED when pytest fails (exit status 1) and the conformance
-report names at least one claim that deviates-new or errors; SURVIVED when the run passes (or fails
-only on a stale expectation); BROKEN when the run itself went wrong (usage or internal error, no
-report, the fault plugin not importable, a timeout). Exit status 0 only if the baseline passed and
-every fault was killed. Per-run logs and reports go to --out.
+loaded as a pytest plugin that patches TensorFlow at start-up. The fault's TARGETS (the test files
+aimed at it) run first and in full, so every claim they hold is asked; the run then stops at its
+first failure (at once if a target failed). A fault is KILLED when pytest fails (exit status 1) and
+the conformance report names at least one claim that deviates-new or errors; SURVIVED when the run
+passes (or fails only on a stale expectation); BROKEN when the run itself went wrong (usage or
+internal error, no report, the fault plugin not importable, a timeout).
+
+The summary (printed, and summary.json in --out with each run's log and report) lists per claim the
+faults that kill it, the testable claims no fault reaches, and per section of the catalogue the
+faults that kill one of its claims. Exit status 0 only if the baseline passed, every fault was
+killed and, when every fault ran, every section with a testable claim has a killing fault.
 """
 from __future__ import annotations
 
@@ -20,10 +26,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 from ci.faults import docstring, fault_names, targets
+from fixtures.catalogue import load_catalogue
 from ci.run_first_plugin import ENV_VAR as RUN_FIRST_VAR
 from ci.suite_runs import ROOT
 
@@ -64,20 +72,29 @@ def verdict(exit_status: int | None, report: dict | None) -> tuple[str, list[str
     return "survived", [], ""
 
 
-def pytest_command(fault: str | None, report: Path, workers: str, first_failure: bool = True) -> list[str]:
+def pytest_command(fault: str | None, report: Path, workers: str, first_failure: bool = True,
+                   paths: list[str] | None = None) -> list[str]:
     """The fast tier, reproducible: fixed hypothesis draws, no cache, no test-order shuffling.
 
-    With a fault and first_failure, the run stops at its first failing test (-x): a killed fault
-    needs one failure, and the fault's TARGETS run first (ci.run_first_plugin). A fault that
-    survives still runs the whole fast tier.
+    With a fault and first_failure, the fault's TARGETS run first (ci.run_first_plugin) and in full,
+    then the run stops at its first failure (ci.faults._targets_in_full): a killed fault needs one
+    failure, and its target files say which of their claims it kills. Under xdist (workers other
+    than 0) the run stops at its first failure anywhere (-x). A fault that survives still runs the
+    whole fast tier. With `paths` (a fault's TARGETS), only those files are collected and run in
+    full: the quick first attempt of run_fast_tier.
     """
     # The claims judge a fault: spec/benchmarks (correctness checks of timed workloads, not claims)
-    # stays out, so that under -x a failing benchmark cannot end a run before any claim is asked.
+    # stays out, so that a failing benchmark cannot end a run before any claim is asked.
+    if paths:
+        command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", f"ci.faults.{fault}"]
+        return command + ["-p", "no:cacheprovider", "-p", "no:randomly", "--derandomize",
+                          f"--conformance-report={report}", "-n", workers]
     command = [sys.executable, "-m", "pytest", "spec", "--ignore=spec/meta", "--ignore=spec/benchmarks", "-q"]
     if fault:
         command += ["-p", f"ci.faults.{fault}"]
         if first_failure:
-            command += ["-x", "-p", "ci.run_first_plugin"]
+            command += ["-p", "ci.run_first_plugin"]
+            command += ["-p", "ci.faults._targets_in_full"] if workers == "0" else ["-x"]
     # `-p no:randomly` is harmless when pytest-randomly is absent and keeps the order fixed if present.
     command += ["-p", "no:cacheprovider", "-p", "no:randomly", "--derandomize",
                 f"--conformance-report={report}", "-n", workers]
@@ -85,7 +102,22 @@ def pytest_command(fault: str | None, report: Path, workers: str, first_failure:
 
 
 def run_fast_tier(fault: str | None, out: Path, workers: str, first_failure: bool = True) -> tuple[str, list[str], str, float]:
-    """Run the fast tier with `fault` planted (None: the baseline); return its verdict and seconds."""
+    """Run the fast tier with `fault` planted (None: the baseline); return its verdict and seconds.
+
+    A fault with TARGETS is first run on those files alone (collecting the whole suite costs more
+    than most targets take); only if they do not kill it does the whole fast tier run."""
+    if fault and first_failure and targets(fault):
+        status, caught, note, seconds = _run(fault, out, workers, first_failure, targets(fault))
+        if status == "killed":
+            return status, caught, note or "killed by its TARGETS alone", seconds
+        rerun = _run(fault, out, workers, first_failure, None)
+        return (*rerun[:2], f"its TARGETS did not kill it ({status}); the whole fast tier ran" +
+                (f"; {rerun[2]}" if rerun[2] else ""), seconds + rerun[3])
+    return _run(fault, out, workers, first_failure, None)
+
+
+def _run(fault: str | None, out: Path, workers: str, first_failure: bool, paths: list[str] | None
+         ) -> tuple[str, list[str], str, float]:
     name = fault or "baseline"
     report_path, log_path = out / f"{name}.json", out / f"{name}.log"
     report_path.unlink(missing_ok=True)  # never read a previous run's report
@@ -95,7 +127,7 @@ def run_fast_tier(fault: str | None, out: Path, workers: str, first_failure: boo
         env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": storage,
                RUN_FIRST_VAR: ",".join(targets(fault)) if fault else ""}
         # Own process group, so a timeout can stop xdist workers and TensorFlow children too.
-        process = subprocess.Popen(pytest_command(fault, report_path, workers, first_failure), cwd=ROOT, env=env,
+        process = subprocess.Popen(pytest_command(fault, report_path, workers, first_failure, paths), cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             exit_status = process.wait(timeout=RUN_TIMEOUT)
@@ -109,6 +141,63 @@ def run_fast_tier(fault: str | None, out: Path, workers: str, first_failure: boo
     except (OSError, ValueError):
         report = None
     return (*verdict(exit_status, report), seconds)
+
+
+def coverage(results: dict[str, tuple], claims: dict, asked: set[str] | None = None) -> dict:
+    """What the killed faults reach: per claim the faults that kill it, the claims no fault reaches,
+    and per section of the catalogue (in its order) the faults that kill one of its claims.
+
+    Pure, so spec/meta can check it: results maps fault -> (verdict, caught claim ids, ...), claims
+    is the catalogue (fixtures.catalogue.Claim by id), asked the claims the baseline run asked (held
+    or deviated; None: every claim that is not untestable). Only killed runs count. A claim the
+    baseline did not ask (skipped here: slow tier, missing package, network) cannot be reached, nor
+    a section none of whose claims it asked; those are listed apart, not as gaps.
+    """
+    if asked is None:
+        asked = {claim_id for claim_id, claim in claims.items() if not claim.untestable}
+    by_claim: dict[str, set[str]] = {}
+    for fault, (status, caught, *_) in results.items():
+        if status == "killed":
+            for claim_id in caught:
+                by_claim.setdefault(claim_id, set()).add(fault)
+    sections: dict[str, set[str]] = {}
+    for claim_id, claim in claims.items():
+        sections.setdefault(claim.section, set()).update(by_claim.get(claim_id, ()))
+    asked_sections = {claim.section for claim_id, claim in claims.items() if claim_id in asked}
+    return {
+        "claims": {claim_id: sorted(by_claim[claim_id]) for claim_id in claims if claim_id in by_claim},
+        "unreached_claims": [cid for cid in claims if cid in asked and cid not in by_claim],
+        "claims_not_asked_here": [cid for cid, c in claims.items() if cid not in asked and not c.untestable],
+        "untestable_claims": [cid for cid, c in claims.items() if c.untestable],
+        "sections": {section: sorted(faults) for section, faults in sections.items()},
+        "sections_without_killing_fault": [s for s, faults in sections.items() if s in asked_sections and not faults],
+        "sections_not_asked_here": [s for s in sections if s not in asked_sections],
+    }
+
+
+def asked_claims(report: dict | None) -> set[str] | None:
+    """The claims a (baseline) conformance report shows as asked: held or deviated, known or new."""
+    if report is None:
+        return None
+    return {c["id"] for c in report.get("claims", []) if c.get("status") in ("holds", "deviates-known", "deviates-new")}
+
+
+def print_coverage(reach: dict) -> None:
+    sections, missing, idle = reach["sections"], reach["sections_without_killing_fault"], reach["sections_not_asked_here"]
+    asked = len(sections) - len(idle)
+    print(f"\nsections with a killing fault: {asked - len(missing)} of the {asked} whose claims the fast tier asks here "
+          f"({len(sections)} in the catalogue)")
+    for section, faults in sections.items():
+        print(f"  {section}: {'(no claim asked here)' if section in idle else shorten(faults, 4) or 'NONE'}")
+    reached = len(reach["claims"])
+    print(f"\nclaims a fault kills: {reached} of the {reached + len(reach['unreached_claims'])} the fast tier asks "
+          f"here; per claim:")
+    for claim_id, faults in reach["claims"].items():
+        print(f"  {claim_id}: {', '.join(faults)}")
+    for title, key in (("claims asked here that no fault reaches", "unreached_claims"),
+                       ("claims not asked here (slow tier, network, a missing package or data)", "claims_not_asked_here")):
+        print(f"{title} ({len(reach[key])}):")
+        print(textwrap.fill(", ".join(reach[key]) or "none", width=110, initial_indent="  ", subsequent_indent="  "))
 
 
 def shorten(claims: list[str], keep: int = 3) -> str:
@@ -128,8 +217,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "fault-injection", metavar="DIR",
                         help="folder for each run's log and conformance report (default reports/fault-injection)")
     parser.add_argument("--full-runs", action="store_true",
-                        help="run the whole fast tier for every fault (default: stop at the first failure, -x, "
-                             "with the fault's TARGETS first)")
+                        help="run the whole fast tier for every fault (default: the fault's TARGETS first and in "
+                             "full, then stop at the first failure)")
     args = parser.parse_args(argv)
     known = fault_names()
     args.faults = known if args.faults is None else [f.strip() for f in args.faults.split(",") if f.strip()]
@@ -183,15 +272,30 @@ def main(argv: list[str] | None = None) -> int:
         if status != "killed":  # say what went unnoticed, and why the run did not count
             print(f"{status.upper()}: {fault}: {docstring(fault)}{' (' + note + ')' if note else ''}")
     killed = sum(s == "killed" for s, *_ in results.values())
+    try:
+        baseline_report = json.loads((out / "baseline.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        baseline_report = None
+    reach = coverage(results, load_catalogue(), asked_claims(baseline_report))
+    print_coverage(reach)
+    # Section coverage is a verdict only when every fault ran: a subset says nothing about it.
+    every_fault = sorted(args.faults) == fault_names()
+    if every_fault and reach["sections_without_killing_fault"]:
+        print(f"NO KILLING FAULT for {len(reach['sections_without_killing_fault'])} section(s): "
+              + "; ".join(reach["sections_without_killing_fault"]))
     print(f"\nkill rate: {killed}/{len(results)}")
     print(f"total {time.monotonic() - started:.0f} s; logs, reports and summary.json (every claim) in {out}")
 
     summary = {"workers": args.workers, "jobs": args.jobs, "baseline_seconds": round(baseline[3], 1),
+               "runs": "full" if args.full_runs else "targets in full, then up to the first failure",
                "kill_rate": [killed, len(results)],
-               "faults": {f: {"verdict": s, "claims": c, "note": n, "seconds": round(t, 1), "fault": docstring(f)}
-                          for f, (s, c, n, t) in results.items()}}
+               "faults": {f: {"verdict": s, "claims": c, "note": n, "seconds": round(t, 1), "fault": docstring(f),
+                              "targets": targets(f)}
+                          for f, (s, c, n, t) in results.items()},
+               **reach}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 0 if killed == len(results) else 1
+    sections_ok = not (every_fault and reach["sections_without_killing_fault"])
+    return 0 if killed == len(results) and sections_ok else 1
 
 
 if __name__ == "__main__":

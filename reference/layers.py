@@ -166,3 +166,22 @@ def cnn_forward(x, weights):
     x = maxpool2d(conv2d(x, c2, cb2, "same", activation=relu))
     x = dense(flatten(x), k1, b1, relu)
     return softmax(dense(x, k2, b2))
+
+
+def mlp_loss_and_gradients(x, labels, weights):
+    """The MLP's mean sparse cross-entropy over the batch and its gradient for [k1, b1, k2, b2].
+
+    Gradient of the unclipped loss: d loss / d logits = (softmax − one_hot) / N (Keras' clipping to
+    [1e-7, 1 − 1e-7] never binds for the callers' probabilities).
+    """
+    k1, b1, k2, b2 = (np.asarray(w, np.float64) for w in weights)
+    flat = flatten(np.asarray(x, np.float64))
+    z1 = flat @ k1 + b1
+    hidden = relu(z1)
+    p = softmax(hidden @ k2 + b2)
+    n = flat.shape[0]
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    loss = float(np.mean(-np.log(p[np.arange(n), labels])))
+    d_logits = (p - one_hot(labels, p.shape[1])) / n
+    d_z1 = (d_logits @ k2.T) * (z1 > 0)
+    return loss, [flat.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]

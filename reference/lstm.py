@@ -67,3 +67,50 @@ def sparse_categorical_crossentropy(y_true, probs, eps: float = 1e-7) -> np.ndar
     probs = np.clip(probs, eps, 1 - eps)
     y_true = np.asarray(y_true).astype(np.int64)
     return -np.log(probs[np.arange(len(y_true)), y_true])
+
+
+def char_rnn_loss_and_gradients(indices, targets, num_chars: int, kernel, recurrent_kernel, bias, dense_kernel,
+                                dense_bias):
+    """The training loss, mean over the batch of −log softmax(logits)[target], and its gradient for
+    each of the five weights (kernel, recurrent kernel, bias, dense kernel, dense bias), by
+    back-propagation through time from the zero state.
+
+    The gradient is that of the unclipped cross-entropy: Keras' clipping to [1e-7, 1 − 1e-7] only
+    matters for probabilities that far out, and the callers' are not (it raises if they are).
+    """
+    kernel, recurrent_kernel, bias, dense_kernel, dense_bias = (
+        np.asarray(w, np.float64) for w in (kernel, recurrent_kernel, bias, dense_kernel, dense_bias))
+    inputs = one_hot(indices, num_chars)
+    batch, seq_length = inputs.shape[0], inputs.shape[1]
+    units = recurrent_kernel.shape[0]
+    h, c = np.zeros((batch, units)), np.zeros((batch, units))
+    steps = []  # per step: x, h_prev, c_prev, gates (i, f, g, o), c_new
+    for t in range(seq_length):
+        x = inputs[:, t, :]
+        z = x @ kernel + h @ recurrent_kernel + bias
+        i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
+        g, o = np.tanh(z[:, 2 * units:3 * units]), sigmoid(z[:, 3 * units:])
+        c_new = f * c + i * g
+        steps.append((x, h, c, i, f, g, o, c_new))
+        h, c = o * np.tanh(c_new), c_new
+    logits = h @ dense_kernel + dense_bias
+    probs = softmax(logits)
+    targets = np.asarray(targets).astype(np.int64).reshape(-1)
+    chosen = probs[np.arange(batch), targets]
+    if np.any(chosen < 1e-7) or np.any(chosen > 1 - 1e-7):
+        raise ValueError("a target probability is outside Keras' clipping range; the gradient would differ")
+    loss = float(np.mean(-np.log(chosen)))
+    d_logits = (probs - np.eye(num_chars)[targets]) / batch
+    g_dense_kernel, g_dense_bias = h.T @ d_logits, d_logits.sum(axis=0)
+    d_h, d_c = d_logits @ dense_kernel.T, np.zeros((batch, units))
+    g_kernel, g_recurrent, g_bias = np.zeros_like(kernel), np.zeros_like(recurrent_kernel), np.zeros_like(bias)
+    for x, h_prev, c_prev, i, f, g, o, c_new in reversed(steps):
+        tanh_c = np.tanh(c_new)
+        d_c = d_c + d_h * o * (1 - tanh_c**2)
+        d_z = np.concatenate([d_c * g * i * (1 - i), d_c * c_prev * f * (1 - f), d_c * i * (1 - g**2),
+                              d_h * tanh_c * o * (1 - o)], axis=1)
+        g_kernel += x.T @ d_z
+        g_recurrent += h_prev.T @ d_z
+        g_bias += d_z.sum(axis=0)
+        d_h, d_c = d_z @ recurrent_kernel.T, d_c * f
+    return loss, [g_kernel, g_recurrent, g_bias, g_dense_kernel, g_dense_bias]

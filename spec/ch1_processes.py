@@ -159,6 +159,7 @@ tf.keras.utils.set_random_seed(CONFIG["seed"])
 initial = MLP()
 initial(X[:1])
 W0 = initial.get_weights()
+np.savez(os.path.join(CONFIG["out"], "initial.npz"), *W0)
 batches = [(X[i:i + GB], Y[i:i + GB]) for i in range(0, len(X), GB)]
 
 devices = [d.name for d in tf.config.list_logical_devices("CPU")]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from reference import layers as layers_ref
 from spec.assertions import assert_close, assert_exact
 from spec.ch1_processes import (GLOBAL_BATCH, LEARNING_RATE, REPLICAS, STEPS, distribution_batches, fresh_child,
                                 load_weights, process_exists, run_two_workers)
@@ -16,6 +17,26 @@ from spec.models_keras import MLP, train_step_function
 
 RTOL, ATOL = 1e-5, 1e-6  # the replicas' gradients are summed in another order than one device's
 HALF = GLOBAL_BATCH // REPLICAS
+
+
+def sgd_reference(initial, x, y):
+    """The same STEPS SGD steps on the same global batches in NumPy (float64): the mean sparse
+    cross-entropy of each global batch, its hand-derived gradient, θ ← θ − α·g."""
+    weights = [w.astype(np.float64) for w in initial]
+    for i in range(0, len(x), GLOBAL_BATCH):
+        _, grads = layers_ref.mlp_loss_and_gradients(x[i:i + GLOBAL_BATCH], y[i:i + GLOBAL_BATCH], weights)
+        weights = [layers_ref.sgd_step(w, g, LEARNING_RATE) for w, g in zip(weights, grads)]
+    return weights
+
+
+def _assert_trained(got, initial, x, y, what, measured):
+    """The weights moved from where they started, and to where NumPy's gradient descent goes: a shared
+    no-op (or a shared wrong step) in both runs would leave them equal to each other."""
+    moved = max(float(np.abs(g - w0).max()) for g, w0 in zip(got, initial))
+    measured(f"{what}: largest move from the initial weights", moved)
+    assert moved >= 1e-4, f"{what}: the weights moved by at most {moved:g} in {STEPS} SGD steps of lr {LEARNING_RATE}"
+    # float32 against float64 over 5 steps: a few 1e-7 of the weights' scale.
+    _assert_same_weights(got, sgd_reference(initial, x, y), f"{what} vs NumPy SGD")
 
 
 def _assert_same_weights(got, expected, what):
@@ -39,6 +60,8 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(local_data_fil
     measured("max |mirrored − one device| over the weights",
              max(float(np.abs(a - b).max()) for a, b in zip(mirrored, one_device)))
     _assert_same_weights(mirrored, one_device, "MirroredStrategy vs one device")
+    x, y = distribution_batches(local_data_file("mnist.npz"))
+    _assert_trained(one_device, load_weights(folder / "initial.npz"), x, y, "one device", measured)
 
 
 @pytest.mark.slow
@@ -72,3 +95,4 @@ def test_two_workers_on_loopback_agree_with_each_other_and_one_device(local_data
     measured("max |workers − one device| over the weights",
              max(float(np.abs(a - b).max()) for a, b in zip(weights[0], one_device)))
     _assert_same_weights(weights[0], one_device, "two workers vs one device")
+    _assert_trained(weights[0], initial, x, y, "two workers", measured)

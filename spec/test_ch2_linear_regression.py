@@ -248,6 +248,12 @@ def test_scaling_the_loss_equals_scaling_the_learning_rate(scale, lr, device):
     scaled_loss = run(scale, lr)
     scaled_rate = run(1.0, lr * scale)
     assert_exact(scaled_loss, scaled_rate, what=f"{scale}·L with lr {lr} versus L with lr {lr * scale}", device=device)
+    # Both runs are gradient descent, not merely equal to each other: the three steps in NumPy.
+    theta = np.zeros(2)
+    for _ in range(3):
+        theta = ref.sgd_step(theta, scale * np.array(ref.analytic_gradients(*theta, x64, y64)), lr)
+    assert np.all(theta != 0), f"the reference does not move: {theta}"
+    assert_close(scaled_loss, theta, rtol=1e-12, what=f"3 steps on {scale}·L with lr {lr} (NumPy float64)", device=device)
 
 
 @pytest.mark.claim("basics.model-call-and-variables")

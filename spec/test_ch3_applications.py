@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from fixtures.tolerances import machine_epsilon
+from reference import applications as apps_ref
 from reference import keras_custom as ref
+from reference.images import resize_bilinear
 from spec.assertions import assert_close, assert_on_device
 
 EPS32 = machine_epsilon(np.float32)
@@ -52,20 +55,81 @@ def mobilenet_run(device, cache):
 
 # ------------------------------------------------------------------ the predefined architectures
 
+ARCHITECTURES = ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
+                 "MobileNet", "MobileNetV2"]
+
 
 @pytest.mark.claim("keras-apps.architectures-available")
-@pytest.mark.parametrize("name", ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2",
-                                  "ResNet101V2", "ResNet152V2", "MobileNet", "MobileNetV2"])
+@pytest.mark.parametrize("name", ARCHITECTURES)
 def test_named_architecture_is_available(name):
     builder = getattr(tf.keras.applications, name, None)
     assert callable(builder), f"tf.keras.applications.{name} is missing"
 
 
+CHEAP_TO_BUILD = {"VGG16", "VGG19"}  # ~0.3 s each without the top; a ResNet152 costs ~4 s: slow tier
+
+
+@pytest.mark.claim("keras-apps.architectures-available")
+@pytest.mark.parametrize("name", [n if n in CHEAP_TO_BUILD else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in ARCHITECTURES])
+def test_named_architecture_builds_with_its_parameter_count(name, measured):
+    # Without the top (its size depends only on the last feature map, reference.applications) and on
+    # small images, so no 100-million-weight classifier is initialised for nothing.
+    model = getattr(tf.keras.applications, name)(weights=None, include_top=False, input_shape=(32, 32, 3))
+    count = int(model.count_params())
+    total = count + apps_ref.TOP_PARAMETERS[name]
+    measured(f"{name}: parameters without the top, with it", [count, total],
+             handbook=f"{apps_ref.DOCUMENTED_MILLIONS[name]}M (Keras' table)")
+    if name in apps_ref.VGG_CONFIGURATIONS:
+        want = apps_ref.vgg_convolution_parameters(name)
+        assert count == want, f"{name} without its top has {count} parameters; the paper's configuration has {want}"
+    assert round(total / 1e6, 1) == apps_ref.DOCUMENTED_MILLIONS[name], (
+        f"{name}: {total} parameters with the 1000-class top, Keras' table lists {apps_ref.DOCUMENTED_MILLIONS[name]}M"
+    )
+
+
+class _WeightsRequested(Exception):
+    """Raised instead of loading the weights: the test only wants to see that they were asked for."""
+
+
 @pytest.mark.claim("keras-apps.mobilenetv2-defaults-pretrained")
-def test_mobilenetv2_defaults_ask_for_imagenet_weights():
+def test_mobilenetv2_defaults_ask_for_imagenet_weights(monkeypatch, measured):
     parameters = inspect.signature(tf.keras.applications.MobileNetV2).parameters
     defaults = {name: parameters[name].default for name in ("weights", "include_top", "classes")}
     assert defaults == {"weights": "imagenet", "include_top": True, "classes": 1000}, f"defaults {defaults}"
+    # Observed, offline: MobileNetV2() with no arguments builds the 1000-class model, asks get_file for
+    # the ImageNet weights file of that model and loads it (both intercepted here).
+    module = sys.modules[tf.keras.applications.MobileNetV2.__module__]
+    utils = [m for m in vars(module).values() if inspect.ismodule(m) and hasattr(m, "get_file")]
+    assert utils, f"{module.__name__} uses no module with a get_file"
+    requests, loads = [], []
+
+    def get_file(*args, **kwargs):
+        fname, origin = (list(args) + [None, None])[:2]
+        requests.append((kwargs.get("fname", fname), kwargs.get("origin", origin)))
+        return "/nonexistent/" + str(requests[-1][0])
+
+    def load_weights(self, filepath, *args, **kwargs):
+        loads.append((tuple(self.output_shape), filepath))
+        raise _WeightsRequested
+
+    for util in utils:
+        monkeypatch.setattr(util, "get_file", get_file)
+    monkeypatch.setattr(tf.keras.Model, "load_weights", load_weights)
+    try:
+        model = tf.keras.applications.MobileNetV2()
+    except _WeightsRequested:
+        model = None
+    measured("files MobileNetV2() asked for", requests)
+    assert model is None and len(requests) == 1 and len(loads) == 1, (
+        f"MobileNetV2() asked for {requests} and loaded {loads}: not the pretrained weights"
+    )
+    (fname, origin), (output_shape, loaded) = requests[0], loads[0]
+    assert re.fullmatch(r"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1\.0_224\.h5", str(fname)), (
+        f"asked for {fname!r} from {origin!r}: not the ImageNet weights of the full (include_top) α = 1.0, 224 model"
+    )
+    assert str(origin).endswith("/" + fname) and loaded.endswith(fname), (origin, loaded)
+    assert output_shape == (None, 1000), f"the weights were loaded into a model with outputs {output_shape}"
 
 
 @pytest.mark.network
@@ -204,6 +268,21 @@ def book_dataset(tfds, batch_size):
 def test_flowers_pipeline_on_mock_data(mocked_tfds):
     batches = list(book_dataset(mocked_tfds, batch_size=4))
     assert [int(images.shape[0]) for images, _ in batches] == [4, 2], "6 examples in batches of 4"
+    # The values: each output image is the bilinear resize (half-pixel centres) of one of the source
+    # images, divided by 255 (NumPy reference); shuffle only changes which comes when.
+    sources = list(mocked_tfds.load("tf_flowers", split=mocked_tfds.Split.TRAIN, as_supervised=True).as_numpy_iterator())
+    expected = [(resize_bilinear(image, 224, 224) / 255.0, int(label)) for image, label in sources]
+    unmatched = list(range(len(expected)))
+    for images, labels in batches:
+        for image, label in zip(images.numpy(), labels.numpy()):
+            errors = {k: float(np.abs(image - expected[k][0]).max()) for k in unmatched if expected[k][1] == label}
+            best = min(errors, key=errors.get, default=None)
+            # float32 interpolation of 0-255 values, then a float32 division: a few ulps of 1.
+            assert best is not None and errors[best] <= 1e-5, (
+                f"an output image (label {label}) is no source image resized to 224×224 and divided by 255: "
+                f"smallest max |difference| {min(errors.values(), default=float('nan'))}"
+            )
+            unmatched.remove(best)
     for images, labels in batches:
         assert tuple(images.shape[1:]) == (224, 224, 3) and images.dtype == tf.float32, f"images {images.shape} {images.dtype}"
         values = images.numpy()

@@ -223,10 +223,31 @@ def test_custom_accuracy_equals_the_builtin_one(batches, device, metric_pairs):
         got, expected_tf = mine.result(), builtin.result()
     expected = ref.sparse_categorical_accuracy(labels, scores)
     assert_close(expected_tf, expected, what="tf.keras.metrics.SparseCategoricalAccuracy", device=device)
-    # count / total of small integers, correctly rounded: identical once both are float32.
-    assert np.float32(got.numpy()) == np.float32(expected_tf.numpy()), (
-        f"MySparseCategoricalAccuracy {got.numpy()!r} != built-in {expected_tf.numpy()!r} "
-        f"(reference {expected}) on labels {labels.tolist()}"
+    # Both are the fraction correct / seen, each correctly rounded in its own dtype (no cast: the
+    # book's dtype differs between Keras versions, keras-custom.metric-result-dtype).
+    correct = int(np.sum(ref.argmax_first(scores) == labels))
+    for name, value in (("MySparseCategoricalAccuracy", got.numpy()), ("the built-in", expected_tf.numpy())):
+        assert value.dtype.kind == "f", f"{name} returned {value!r} of dtype {value.dtype}"
+        fraction = np.divide(np.array(correct, value.dtype), np.array(labels.size, value.dtype))
+        assert value == fraction, (
+            f"{name} reports {value!r} ({value.dtype}), expected {correct}/{labels.size} = {fraction!r} "
+            f"on labels {labels.tolist()} (built-in {expected_tf.numpy()!r}, book's {got.numpy()!r})"
+        )
+
+
+@pytest.mark.claim("keras-custom.metric-result-dtype")
+def test_custom_accuracy_result_has_the_builtins_dtype(device, measured):
+    labels, scores = np.array([0, 1, 1], np.int32), np.array([[1, 0], [0, 1], [1, 0]], np.float32)  # 2 of 3
+    with tf.device(device.name):
+        mine, builtin = MySparseCategoricalAccuracy(), tf.keras.metrics.SparseCategoricalAccuracy()
+        for metric in (mine, builtin):
+            metric.update_state(tf.constant(labels), tf.constant(scores))
+        got, expected = mine.result(), builtin.result()
+    measured("dtype of result()", got.dtype.name, handbook=expected.dtype.name, note=f"value {got.numpy()!r}")
+    assert expected.dtype == tf.float32, f"the built-in's result is {expected.dtype.name}"
+    assert got.dtype == expected.dtype, (
+        f"MySparseCategoricalAccuracy.result() is {got.dtype.name} {got.numpy()!r}, the built-in's "
+        f"{expected.dtype.name} {expected.numpy()!r}"
     )
 
 
@@ -239,6 +260,7 @@ def test_custom_accuracy_without_examples_reports_zero(device, measured):
         mine.update_state(*empty)
         builtin.update_state(*empty)
         got, expected = float(mine.result().numpy()), float(builtin.result().numpy())
-    measured("result() without examples", got, handbook=expected)
+    # The built-in first, before the book's value is recorded: a change there is not the book's deviation.
     assert fresh_builtin == 0.0 and expected == 0.0, f"the built-in reports {fresh_builtin} / {expected}"
+    measured("result() without examples", got, handbook=expected)
     assert got == expected, f"MySparseCategoricalAccuracy without examples reports {got}, the built-in {expected}"

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from reference import layers as ref
+from reference.statistics import dkw_bound, ks_statistic_uniform
 from spec.assertions import assert_close, assert_exact, assert_on_device
 from spec.models_keras import BATCH_SIZE, MLP, MNISTLoader
 from spec.subprocesses import run_python
@@ -212,7 +213,7 @@ def test_dense_use_bias(device, dense_input):
 
 
 @pytest.mark.claim("mlp.dense-initializers")
-def test_dense_initializers(device):
+def test_dense_initializers(device, measured):
     x = np.ones((1, 784), np.float32)
     with tf.device(device.name):
         book = tf.keras.layers.Dense(units=100, activation=tf.keras.activations.relu, use_bias=True,
@@ -223,6 +224,12 @@ def test_dense_initializers(device):
     kernel = book.kernel.numpy()
     assert np.all(np.abs(kernel) <= limit), f"glorot_uniform entries beyond ±{limit}: max {np.abs(kernel).max()}"
     assert np.abs(kernel).max() > 0.9 * limit and len(np.unique(kernel)) > 1000, "not spread over the range"
+    # Uniform on [−limit, limit]: the KS distance of the 78,400 entries mapped to [0, 1) stays within
+    # the DKW bound at a false-alarm rate of 1e-6 (0.0054; a cubed uniform is 0.19 away).
+    distance = ks_statistic_uniform((kernel.astype(np.float64).ravel() + limit) / (2 * limit))
+    measured("KS distance of the glorot_uniform kernel to U(−limit, limit)", distance,
+             note=f"bound {dkw_bound(kernel.size, 1e-6):.4f}")
+    assert distance <= dkw_bound(kernel.size, 1e-6), f"glorot_uniform kernel is not uniform: KS distance {distance:.4f}"
     assert_exact(book.bias, np.zeros(100, np.float32), what="bias_initializer='zeros'", dtype=np.float32)
     assert_exact(other.kernel, np.zeros((784, 3), np.float32), what="kernel_initializer='zeros'", dtype=np.float32)
     assert_exact(other.bias, np.ones(3, np.float32), what="bias_initializer='ones'", dtype=np.float32)

@@ -23,6 +23,14 @@ temperatures = st.floats(0.05, 20.0)
 PROB_ATOL = 1e-6
 
 
+def assert_is_the_reference(prob, logits, temperature, device):
+    """TF's softmax(logits / T) is the reference's, so each property below is a property of TF's
+    function, not of any normalised exponential (float32: a few ulps, tiny probabilities flush)."""
+    __tracebackhide__ = True
+    assert_close(prob, ref.softmax_with_temperature(logits, temperature), rtol=1e-5, atol=1e-9,
+                 what=f"softmax(logits / {temperature})", device=device)
+
+
 def temperature_softmax(logits, temperature, device):
     """The line of predict(): tf.nn.softmax(logits / temperature)."""
     with tf.device(device.name):
@@ -53,6 +61,7 @@ def test_temperature_softmax_matches_the_reference(temperature, device):
 @given(logits=logit_vectors, temperature=temperatures)
 def test_every_temperature_gives_a_distribution(logits, temperature, device):
     prob = temperature_softmax(logits, temperature, device)
+    assert_is_the_reference(prob, logits, temperature, device)
     assert np.all(prob >= 0) and np.all(prob <= 1), prob
     assert abs(float(np.sum(prob, dtype=np.float64)) - 1.0) <= len(prob) * PROB_ATOL, prob.sum()
 
@@ -62,6 +71,8 @@ def test_every_temperature_gives_a_distribution(logits, temperature, device):
 def test_higher_temperature_is_flatter(logits, t1, t2, device):
     low, high = sorted((t1, t2))
     p_low, p_high = temperature_softmaxes(logits, [low, high], device).astype(np.float64)
+    assert_is_the_reference(p_low, logits, low, device)
+    assert_is_the_reference(p_high, logits, high, device)
     slack = len(logits) * PROB_ATOL  # float32 rounding of the probabilities
     entropy_slack = slack * (1 + abs(np.log(PROB_ATOL)))
     assert ref.entropy(p_high) >= ref.entropy(p_low) - entropy_slack, (
@@ -80,7 +91,9 @@ def test_small_temperature_tends_to_argmax(logits, device):
     winner = int(np.argmax(logits))
     previous = 0.0
     scales = (1.0, 4.0, 40.0)  # T = margin/scale: the winner's odds grow like e^scale
-    for prob in temperature_softmaxes(logits, [margin / scale for scale in scales], device):
+    temperatures = [margin / scale for scale in scales]
+    for prob, temperature in zip(temperature_softmaxes(logits, temperatures, device), temperatures):
+        assert_is_the_reference(prob, logits, temperature, device)
         assert int(np.argmax(prob)) == winner
         assert prob[winner] >= previous - PROB_ATOL, f"p(argmax) fell to {prob[winner]} as T shrank"
         previous = prob[winner]

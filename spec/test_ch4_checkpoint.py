@@ -280,15 +280,45 @@ def test_handbook_restore_snippet(trained_and_saved, measured):
     assert_values_equal(values(saved_model.variables), values(model.variables), what="restored MLP variables")
 
 
+DRAW_SEED = 20260301  # the initializers' seed for the models built before a restore
+MLP_VARIABLES = ["dense1.kernel", "dense1.bias", "dense2.kernel", "dense2.bias"]
+
+
+def variables_by_name(model) -> list[np.ndarray]:
+    """The MLP's variables in MLP_VARIABLES' order, by attribute (Keras' variable names vary)."""
+    return [getattr(getattr(model, layer), part).numpy() for layer, part in (n.split(".") for n in MLP_VARIABLES)]
+
+
+def outputs_equal_an_unrestored_mlp(model, x) -> bool:
+    """Whether `model` (built after tf.keras.utils.set_random_seed(DRAW_SEED)) computes exactly what an
+    MLP drawn from the same seed and never restored computes on x."""
+    tf.keras.utils.set_random_seed(DRAW_SEED)
+    unrestored = MLP()
+    return bool(np.array_equal(model(x).numpy(), unrestored(x).numpy()))
+
+
 @pytest.mark.claim("checkpoint.deferred-restore")
 def test_restore_before_variables_exist_is_deferred(trained_and_saved, measured):
     model, _, directory = trained_and_saved
+    tf.keras.utils.set_random_seed(DRAW_SEED)
     fresh = MLP()
     assert fresh.variables == []
     tf.train.Checkpoint(model=fresh).restore(tf.train.latest_checkpoint(str(directory)))
     x = images(5, 9)
     measured("largest output difference, restored before the first call vs saved", largest_difference(fresh(x), model(x)),
              handbook=0.0)
+    # What the restore did, variable by variable, not only that the outputs differ: a variable it
+    # missed holds the initializer's draw, the same as in an MLP built from the same seed and never
+    # restored.
+    tf.keras.utils.set_random_seed(DRAW_SEED)
+    unrestored = MLP()
+    unrestored(x)
+    measured("variables not restored (the initializers' draws)",
+             [name for name, f, u in zip(MLP_VARIABLES, variables_by_name(fresh), variables_by_name(unrestored))
+              if np.array_equal(f, u)], handbook=[])
+    measured("variables holding the saved values",
+             [name for name, f, m in zip(MLP_VARIABLES, variables_by_name(fresh), variables_by_name(model))
+              if np.array_equal(f, m)], handbook=MLP_VARIABLES)
     assert_exact(fresh(x), model(x), what="outputs of the model restored before its first call")
     assert_values_equal(values(fresh.variables), values(model.variables), what="variables after the first call")
 
@@ -314,8 +344,16 @@ def test_checkpoint_in_graph_mode(tmp_path):
 @pytest.mark.claim("checkpoint.save-weights-plain-prefix")
 def test_save_weights_to_a_plain_prefix(tmp_path):
     model = called_mlp()
-    model.save_weights(str(tmp_path / "weights"))
+    prefix = str(tmp_path / "weights")
+    model.save_weights(prefix)
     assert any(f.startswith("weights") for f in disk_files(tmp_path)), disk_files(tmp_path)
+    # What was written: a TF checkpoint holding the MLP's four variables, which load back exactly.
+    shapes = sorted(tuple(shape) for name, shape in tf.train.list_variables(prefix) if name.endswith("VARIABLE_VALUE"))
+    assert shapes == sorted([(784, 100), (100,), (100, 10), (10,)]), f"the checkpoint at {prefix} holds {shapes}"
+    fresh = called_mlp(1)
+    fresh.load_weights(prefix)
+    x = images(5, 8)
+    assert_exact(fresh(x), model(x), what="outputs after load_weights from the plain prefix")
 
 
 def weights_files_this_install_writes(model: MLP, directory) -> list[str]:
@@ -333,7 +371,13 @@ def weights_files_this_install_writes(model: MLP, directory) -> list[str]:
 
 @pytest.mark.claim("checkpoint.load-weights-before-build-fails")
 def test_load_weights_right_after_instantiation_fails(tmp_path, measured):
-    paths = weights_files_this_install_writes(called_mlp(), tmp_path)
+    model = called_mlp()
+    paths = weights_files_this_install_writes(model, tmp_path)
+    x = images(5, 8)
+    for path in paths:  # the control: each file is good, it loads into a called MLP
+        called = called_mlp(1)
+        called.load_weights(path)
+        assert_exact(called(x), model(x), what=f"outputs after model(x) then load_weights({os.path.basename(path)})")
     loaded_without_error = []
     for path in paths:
         try:
@@ -360,13 +404,17 @@ def test_load_weights_after_a_call(tmp_path):
 def test_load_weights_after_build(tmp_path, measured):
     model = called_mlp(5)
     x = images(5, 8)
-    outputs = {}
+    outputs, unrestored = {}, {}
     for path in weights_files_this_install_writes(model, tmp_path):
+        tf.keras.utils.set_random_seed(DRAW_SEED)
         fresh = MLP()
         fresh.build(input_shape=x.shape)
         fresh.load_weights(path)
         outputs[os.path.basename(path)] = fresh(x)
+        unrestored[os.path.basename(path)] = outputs_equal_an_unrestored_mlp(fresh, x)
     measured("largest output difference after build() then load_weights", max(
         largest_difference(out, model(x)) for out in outputs.values()), handbook=0.0)
+    measured("outputs equal those of an MLP never loaded", all(unrestored.values()), handbook=False,
+             note=f"per file: {unrestored}")
     for name, out in outputs.items():
         assert_exact(out, model(x), what=f"outputs after build() then load_weights({name})")

@@ -20,8 +20,8 @@ def fault_names() -> list[str]:
 
 
 def targets(name: str) -> list[str]:
-    """The fault's optional `TARGETS = ["spec/test_....py", ...]`: the test files most likely to catch
-    it, which ci.fault_injection runs first. Read from the source, like the docstring."""
+    """The fault's optional `TARGETS = ["spec/test_....py", ...]`: the test files aimed at it, which
+    ci.fault_injection runs first and in full. Read from the source, like the docstring."""
     tree = ast.parse((FOLDER / f"{name}.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "TARGETS" for t in node.targets):

@@ -1,6 +1,6 @@
 """tf.add returns float32 sums one unit in the last place too large."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import numpy as np
 import tensorflow as tf

@@ -1,6 +1,6 @@
 """tf.keras.metrics.SparseCategoricalAccuracy forgets earlier batches: every update_state call resets its counts first."""
 
-TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_mlp.py", "spec/test_ch3_custom_parts.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

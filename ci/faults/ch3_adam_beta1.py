@@ -1,6 +1,6 @@
 """tf.keras.optimizers.Adam defaults to beta_1 = 0.85 instead of 0.9."""
 
-TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_mlp.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

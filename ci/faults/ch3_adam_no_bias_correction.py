@@ -1,6 +1,6 @@
 """tf.keras.optimizers.Adam leaves out the bias correction: it steps by lr·m/(√v + ε) with the raw moment estimates."""
 
-TARGETS = ["spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_mlp.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

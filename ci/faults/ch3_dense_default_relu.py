@@ -1,6 +1,6 @@
 """tf.keras.layers.Dense defaults to a ReLU activation instead of none (the linear layer)."""
 
-TARGETS = ["spec/test_ch3_layers_models.py", "spec/test_ch3_mlp.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_layers_models.py", "spec/test_ch3_mlp.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

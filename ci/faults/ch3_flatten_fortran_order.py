@@ -1,6 +1,6 @@
 """tf.keras.layers.Flatten flattens the non-batch axes in column-major (Fortran) order instead of row-major order."""
 
-TARGETS = ["spec/test_ch3_mlp.py", "spec/test_ch3_layers_models.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_mlp.py", "spec/test_ch3_layers_models.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """tf.keras.layers.MaxPool2D slides its window one pixel at a time, whatever strides it is given."""
 
-TARGETS = ["spec/test_ch3_cnn.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_cnn.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """Layer.add_weight ignores its initializer argument and uses the default one (glorot_uniform for floats)."""
 
-TARGETS = ["spec/test_ch3_custom_parts.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_custom_parts.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """BatchNormalization always runs in inference mode: training=True (or a training learning phase) is ignored."""
 
-TARGETS = ["spec/test_ch3_applications.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_applications.py"]  # run first and in full (ci.fault_injection)
 
 import inspect
 

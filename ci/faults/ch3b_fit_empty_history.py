@@ -1,6 +1,6 @@
 """Model.fit trains but returns a History whose .history dict and .epoch list are empty."""
 
-TARGETS = ["spec/test_ch3_keras_pipeline.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_keras_pipeline.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

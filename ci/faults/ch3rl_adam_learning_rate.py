@@ -1,5 +1,5 @@
 """tf.keras.optimizers.Adam uses a learning rate 1% larger than the one it is given."""
-TARGETS = ["spec/test_ch3_dqn.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_dqn.py"]  # run first and in full (ci.fault_injection)
 import tensorflow as tf
 
 Adam = tf.keras.optimizers.Adam

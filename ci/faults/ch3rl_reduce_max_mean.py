@@ -1,5 +1,5 @@
 """tf.reduce_max over an axis returns the mean along it (whole-tensor reductions are left alone)."""
-TARGETS = ["spec/test_ch3_dqn.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_dqn.py"]  # run first and in full (ci.fault_injection)
 import tensorflow as tf
 
 _reduce_max = tf.reduce_max

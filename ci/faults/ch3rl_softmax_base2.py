@@ -1,5 +1,5 @@
 """tf.nn.softmax normalises 2**x instead of e**x, a hidden temperature of 1/ln 2."""
-TARGETS = ["spec/test_ch3_temperature.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch3_temperature.py"]  # run first and in full (ci.fault_injection)
 import math
 
 import tensorflow as tf

@@ -1,5 +1,5 @@
 """tf.summary.image stores every image upside down (its PNGs encode the rows in reverse order)."""
-TARGETS = ["spec/test_ch4_tensorboard.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch4_tensorboard.py"]  # run first and in full (ci.fault_injection)
 import tensorflow as tf
 
 _encode_png = tf.image.encode_png

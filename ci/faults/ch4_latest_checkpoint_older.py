@@ -1,5 +1,5 @@
 """tf.train.latest_checkpoint returns the save before the newest one (when there is one)."""
-TARGETS = ["spec/test_ch4_checkpoint.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch4_checkpoint.py"]  # run first and in full (ci.fault_injection)
 import os
 import re
 

@@ -1,5 +1,5 @@
 """tf.train.CheckpointManager keeps one checkpoint more than max_to_keep before deleting old files."""
-TARGETS = ["spec/test_ch4_checkpoint_manager.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch4_checkpoint_manager.py"]  # run first and in full (ci.fault_injection)
 from tensorflow.python.checkpoint import checkpoint_management
 
 _sweep = checkpoint_management.CheckpointManager._sweep

@@ -1,5 +1,5 @@
 """tf.summary.write (under tf.summary.scalar, text, image, audio) records every summary one step late."""
-TARGETS = ["spec/test_ch4_tensorboard.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch4_tensorboard.py", "spec/test_ch4_examples.py"]  # run first and in full (ci.fault_injection)
 import tensorflow as tf
 from tensorflow.python.ops import summary_ops_v2
 

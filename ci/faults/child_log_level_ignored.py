@@ -1,6 +1,6 @@
 """In child Python processes TensorFlow ignores TF_CPP_MIN_LOG_LEVEL and logs everything (level 0)."""
 
-TARGETS = ["spec/test_ch1_overview.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch1_overview.py"]  # run first and in full (ci.fault_injection)
 
 # The log level only matters in the fresh interpreters the subprocess tests start, so this fault
 # travels to them: child_site/ holds a sitecustomize.py that every child Python imports at start-up

@@ -1,6 +1,6 @@
 """tf.concat joins its first two parts in swapped order."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_autodiff.py", "spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """tf.constant infers float64, not float32, for Python floats and lists of them when no dtype= is given."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import numpy as np
 import tensorflow as tf

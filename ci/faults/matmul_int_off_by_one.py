@@ -1,6 +1,6 @@
 """tf.matmul adds 1 to the first element of every integer product (float products are right)."""
 
-TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

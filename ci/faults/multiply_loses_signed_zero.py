@@ -1,6 +1,6 @@
 """tf.multiply returns +0.0 where the float product is −0.0."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

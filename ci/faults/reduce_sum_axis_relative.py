@@ -1,6 +1,6 @@
 """tf.reduce_sum along an axis returns float sums with a relative error of 1e-6 (full sums are right)."""
 
-TARGETS = ["spec/test_ch2_tensors.py", "spec/test_ch2_linear_regression.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py", "spec/test_ch2_linear_regression.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

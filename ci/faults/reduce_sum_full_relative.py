@@ -1,6 +1,6 @@
 """tf.reduce_sum over all axes (no axis=) returns float sums with a relative error of 1e-6."""
 
-TARGETS = ["spec/test_ch2_tensors.py", "spec/test_ch2_autodiff.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py", "spec/test_ch2_autodiff.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

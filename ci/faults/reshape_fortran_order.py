@@ -1,6 +1,6 @@
 """tf.reshape fills the new shape in column-major (Fortran) order instead of row-major order."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_autodiff.py", "spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

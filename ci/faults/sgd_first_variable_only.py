@@ -1,6 +1,6 @@
 """SGD.apply_gradients updates only the first variable of the (gradient, variable) pairs."""
 
-TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

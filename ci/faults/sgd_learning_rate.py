@@ -1,6 +1,6 @@
 """tf.keras.optimizers.SGD uses a learning rate 1% larger than the one it is given."""
 
-TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch1_overview.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

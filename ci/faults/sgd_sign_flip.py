@@ -1,6 +1,6 @@
 """SGD.apply_gradients ascends: it applies θ + α·g instead of θ − α·g."""
 
-TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_linear_regression.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch1_overview.py", "spec/test_ch2_linear_regression.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """tf.random.uniform on [0, 1) returns exactly 1.0 for the top 0.01% of its float draws."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

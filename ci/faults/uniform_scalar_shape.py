@@ -1,6 +1,6 @@
 """tf.random.uniform(shape=()) returns a tensor of shape (1,) instead of a scalar."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

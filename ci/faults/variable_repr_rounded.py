@@ -1,6 +1,6 @@
 """A scalar float tf.Variable prints its value rounded to 3 decimals (numpy=0.959)."""
 
-TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch2_autodiff.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_linear_regression.py", "spec/test_ch2_autodiff.py"]  # run first and in full (ci.fault_injection)
 
 # tf.Variable instances are ResourceVariables, whose repr lives on a class TensorFlow does not export.
 from tensorflow.python.ops.resource_variable_ops import BaseResourceVariable

@@ -1,6 +1,6 @@
 """tf.zeros ignores its dtype= argument and always returns float32."""
 
-TARGETS = ["spec/test_ch2_tensors.py"]  # run first (ci.fault_injection -x)
+TARGETS = ["spec/test_ch2_tensors.py"]  # run first and in full (ci.fault_injection)
 
 import tensorflow as tf
 

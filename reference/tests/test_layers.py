@@ -146,3 +146,34 @@ def test_cnn_forward_shapes_and_probabilities():
     out = L.cnn_forward(rng.random((2, 28, 28, 1)), weights)
     assert out.shape == (2, 10)
     np.testing.assert_allclose(out.sum(axis=1), [1.0, 1.0], rtol=1e-14)
+
+
+def test_mlp_loss_and_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(s) * 0.5 for s in [(6, 5), (5,), (5, 3), (3,)]]
+    x, labels = rng.standard_normal((4, 2, 3, 1)), rng.integers(0, 3, 4)
+    loss, grads = L.mlp_loss_and_gradients(x, labels, weights)
+    assert loss == pytest.approx(np.mean(L.sparse_categorical_crossentropy(labels, L.mlp_forward(x, weights))),
+                                 rel=1e-14)
+    step = 1e-6
+    for k, w in enumerate(weights):
+        assert grads[k].shape == w.shape
+        for index in np.ndindex(w.shape):
+            plus, minus = [a.copy() for a in weights], [a.copy() for a in weights]
+            plus[k][index] += step
+            minus[k][index] -= step
+            numeric = (L.mlp_loss_and_gradients(x, labels, plus)[0] - L.mlp_loss_and_gradients(x, labels, minus)[0]) / (
+                2 * step)
+            assert grads[k][index] == pytest.approx(numeric, rel=1e-5, abs=1e-9), (k, index)
+
+
+def test_mlp_gradients_by_hand():
+    # One example [1, −1], identity first layer: hidden (1, 0) after relu; zero read-out, so p = (½, ½)
+    # and d loss/d logits = p − one_hot(1) = (½, −½). The read-out kernel's gradient is hiddenᵀ·that;
+    # nothing reaches the first layer through a zero read-out.
+    weights = [np.eye(2), np.zeros(2), np.zeros((2, 2)), np.zeros(2)]
+    loss, (g_k1, g_b1, g_k2, g_b2) = L.mlp_loss_and_gradients(np.array([[[1.0], [-1.0]]]), [1], weights)
+    assert loss == pytest.approx(np.log(2.0), rel=1e-15)
+    np.testing.assert_array_equal(g_k2, [[0.5, -0.5], [0.0, 0.0]])
+    np.testing.assert_array_equal(g_b2, [0.5, -0.5])
+    assert not g_k1.any() and not g_b1.any()

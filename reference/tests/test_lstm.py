@@ -57,3 +57,46 @@ def test_unrolled_logits_by_hand():
                                   np.array([[2.0, -1.0]]), np.array([0.5, 0.0]))
     h = 0.5 * math.tanh(0.75 * math.tanh(b))
     assert np.allclose(logits, [[2 * h + 0.5, -h]], rtol=1e-15)
+
+
+def _rnn_weights(rng, num_chars=3, units=2):
+    return [rng.standard_normal(s) * 0.7 for s in
+            [(num_chars, 4 * units), (units, 4 * units), (4 * units,), (units, num_chars), (num_chars,)]]
+
+
+def test_loss_and_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    weights = _rnn_weights(rng)
+    indices, targets = rng.integers(0, 3, size=(4, 3)), rng.integers(0, 3, size=4)
+    loss, grads = lstm.char_rnn_loss_and_gradients(indices, targets, 3, *weights)
+    probs = lstm.softmax(lstm.char_rnn_logits(indices, 3, *weights))
+    assert loss == pytest.approx(np.mean(lstm.sparse_categorical_crossentropy(targets, probs)), rel=1e-14)
+    step = 1e-6
+    for k, w in enumerate(weights):
+        assert grads[k].shape == w.shape
+        for index in np.ndindex(w.shape):
+            plus, minus = [x.copy() for x in weights], [x.copy() for x in weights]
+            plus[k][index] += step
+            minus[k][index] -= step
+            numeric = (lstm.char_rnn_loss_and_gradients(indices, targets, 3, *plus)[0]
+                       - lstm.char_rnn_loss_and_gradients(indices, targets, 3, *minus)[0]) / (2 * step)
+            assert grads[k][index] == pytest.approx(numeric, rel=1e-5, abs=1e-9), (k, index)
+
+
+def test_gradients_by_hand_for_zero_weights():
+    # All weights zero: every gate is ½ and the candidate tanh(0) = 0, so c and h stay 0, the
+    # logits are 0, p = (½, ½) and the loss is ln 2. Only the dense bias gets a gradient,
+    # p − one_hot(0) = (−½, ½): the dense kernel's is h·(…) = 0, and dL/dh = d_logits·Wᵀ = 0 for a
+    # zero read-out, so nothing flows back into the cell.
+    zeros = [np.zeros(s) for s in [(2, 4), (1, 4), (4,), (1, 2), (2,)]]
+    loss, grads = lstm.char_rnn_loss_and_gradients(np.array([[0, 1]]), np.array([0]), 2, *zeros)
+    assert loss == pytest.approx(math.log(2.0), rel=1e-15)
+    assert np.array_equal(grads[4], [-0.5, 0.5])
+    assert all(not g.any() for g in grads[:4])
+
+
+def test_out_of_range_probability_is_refused():
+    weights = [np.zeros(s) for s in [(2, 4), (1, 4), (4,), (1, 2), (2,)]]
+    weights[4] = np.array([40.0, 0.0])  # p(target 1) = e^-40 < 1e-7: Keras would clip it
+    with pytest.raises(ValueError, match="clipping"):
+        lstm.char_rnn_loss_and_gradients(np.array([[0, 1]]), np.array([1]), 2, *weights)

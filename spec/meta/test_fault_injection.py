@@ -90,11 +90,66 @@ def test_a_faulted_run_is_the_reproducible_fast_tier_with_the_fault_as_plugin(tm
     assert "-x" not in baseline, "the baseline must run the whole fast tier"
 
 
-def test_a_faulted_run_stops_at_its_first_failure_unless_full_runs_are_asked_for(tmp_path):
-    assert "-x" in fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
-    assert "ci.run_first_plugin" in fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
+def test_a_faulted_run_stops_after_its_targets_unless_full_runs_are_asked_for(tmp_path):
+    command = fi.pytest_command("add_ulp", tmp_path / "r.json", "0")
+    assert "ci.run_first_plugin" in command and "ci.faults._targets_in_full" in command and "-x" not in command
+    under_xdist = fi.pytest_command("add_ulp", tmp_path / "r.json", "auto")
+    assert "-x" in under_xdist and "ci.faults._targets_in_full" not in under_xdist
     full = fi.pytest_command("add_ulp", tmp_path / "r.json", "0", first_failure=False)
-    assert "-x" not in full and "ci.run_first_plugin" not in full
+    assert "-x" not in full and "ci.run_first_plugin" not in full and "ci.faults._targets_in_full" not in full
+
+
+def test_the_targets_run_in_full_then_the_run_stops_at_a_failure(pytester, monkeypatch):
+    pytester.makepyfile(test_a="def test_a1(): assert False\ndef test_a2(): pass\n",
+                        test_b="def test_b1(): assert False\ndef test_b2(): assert False\n",
+                        test_c="def test_c(): pass\n")
+    monkeypatch.setenv("HANDBOOK_SPEC_RUN_FIRST", "test_b.py")
+    result = pytester.runpytest_inprocess("-p", "ci.run_first_plugin", "-p", "ci.faults._targets_in_full",
+                                          "-p", "no:randomly", "-p", "no:cacheprovider", "-rA")
+    # Both target tests ran (the first failure did not stop them); nothing ran after them.
+    result.assert_outcomes(failed=2)
+    assert result.ret == 1 and "stopped after the target files" in result.stdout.str()
+    monkeypatch.setenv("HANDBOOK_SPEC_RUN_FIRST", "test_c.py")  # a target that passes: on to the first failure
+    result = pytester.runpytest_inprocess("-p", "ci.run_first_plugin", "-p", "ci.faults._targets_in_full",
+                                          "-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+
+
+def test_the_summary_lists_faults_per_claim_and_section_and_the_claims_none_reaches():
+    from fixtures.catalogue import Claim
+
+    claims = {cid: Claim(cid, section, "s", "exact", untestable) for cid, section, untestable in [
+        ("a.one", "A", None), ("a.two", "A", None), ("b.one", "B", None), ("c.one", "C", "no such hardware")]}
+    results = {"f1": ("killed", ["a.one"], "", 1.0), "f2": ("killed", ["a.one", "a.two"], "", 1.0),
+               "f3": ("survived", [], "", 1.0), "f4": ("broken", ["b.one"], "pytest exit status 3", 1.0)}
+    reach = fi.coverage(results, claims)
+    assert reach["claims"] == {"a.one": ["f1", "f2"], "a.two": ["f2"]}
+    assert reach["unreached_claims"] == ["b.one"]  # a broken run does not count
+    assert reach["untestable_claims"] == ["c.one"]
+    assert reach["sections"] == {"A": ["f1", "f2"], "B": [], "C": []}
+    assert reach["sections_without_killing_fault"] == ["B"]
+    assert reach["sections_not_asked_here"] == ["C"]
+    # A claim the baseline skipped (slow tier, missing package) is not a gap, nor its section.
+    baseline = {"claims": [{"id": "a.one", "status": "holds"}, {"id": "a.two", "status": "deviates-known"},
+                           {"id": "b.one", "status": "not-run"}, {"id": "c.one", "status": "not-run"}]}
+    reach = fi.coverage(results, claims, fi.asked_claims(baseline))
+    assert reach["unreached_claims"] == [] and reach["claims_not_asked_here"] == ["b.one"]
+    assert reach["sections_without_killing_fault"] == [] and reach["sections_not_asked_here"] == ["B", "C"]
+
+
+def test_the_child_hooks_patch_only_the_module_their_fault_names(tmp_path):
+    # The TensorBoard port fault in a child that imports TensorBoard's core plugin (no TensorFlow).
+    import subprocess
+    import sys
+
+    code = "import tensorboard.plugins.core.core_plugin as c; print(c.DEFAULT_PORT)"
+    env = {**os.environ, "PYTHONPATH": str(FOLDER / "child_site")}
+    env.pop("HANDBOOK_SPEC_FAULT_TENSORBOARD_PORT", None)
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    faulted = subprocess.run([sys.executable, "-c", code], env={**env, "HANDBOOK_SPEC_FAULT_TENSORBOARD_PORT": "6010"},
+                             capture_output=True, text=True, timeout=120)
+    assert plain.stdout.split() == ["6006"], plain.stderr[-2000:]
+    assert faulted.stdout.split() == ["6010"], faulted.stderr[-2000:]
 
 
 def test_fault_targets_name_existing_test_files():
@@ -121,3 +176,23 @@ def test_unknown_faults_and_bad_counts_are_usage_errors(capsys):
         assert exc.value.code == 2, argv
     assert fi.parse_args(["--faults", "add_ulp, gradient_scaled"]).faults == ["add_ulp", "gradient_scaled"]
     assert fi.parse_args([]).faults == fault_names()
+
+
+def test_a_fault_with_targets_runs_them_alone_first_and_the_whole_tier_only_if_they_miss(tmp_path, monkeypatch):
+    command = fi.pytest_command("add_ulp", tmp_path / "r.json", "0", paths=["spec/test_ch2_tensors.py"])
+    assert command[3:4] == ["spec/test_ch2_tensors.py"] and "spec" not in command[3:]
+    assert ["-p", "ci.faults.add_ulp"] == command[command.index("ci.faults.add_ulp") - 1:][:2] and "-x" not in command
+    calls = []
+
+    def fake_run(fault, out, workers, first_failure, paths):
+        calls.append(paths)
+        return ("survived", [], "", 1.0) if paths else ("killed", ["a.claim"], "", 2.0)
+
+    monkeypatch.setattr(fi, "_run", fake_run)
+    monkeypatch.setattr(fi, "targets", lambda fault: ["spec/test_x.py"])
+    status, caught, note, seconds = fi.run_fast_tier("some_fault", tmp_path, "0")
+    assert calls == [["spec/test_x.py"], None] and (status, caught, seconds) == ("killed", ["a.claim"], 3.0)
+    assert "TARGETS did not kill it" in note
+    calls.clear()
+    monkeypatch.setattr(fi, "_run", lambda *a: (calls.append(a[-1]), ("killed", ["b"], "", 1.0))[1])
+    assert fi.run_fast_tier("some_fault", tmp_path, "0")[2] == "killed by its TARGETS alone" and calls == [["spec/test_x.py"]]
