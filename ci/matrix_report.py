@@ -34,7 +34,7 @@ def _environment_entry(report: dict, run: dict | None) -> dict:
 
 
 CELL_KEYS = ("status", "reason", "not_run_cause", "source", "cause", "expected_deviation", "expected_failure",
-             "actual_failures", "stale_expectation", "measured")
+             "actual_failures", "stale_expectation", "measured", "fix_status")
 TEST_KEYS = ("nodeid", "outcome", "message", "duration", "seed", "deviation_check")
 
 
@@ -45,13 +45,14 @@ def _cell(claim: dict) -> dict:
     cell["actual_failures"] = list(claim.get("actual_failures") or [])
     cell["measured"] = list(claim.get("measured") or [])
     cell["tests"] = [{k: t.get(k) for k in TEST_KEYS} for t in claim.get("tests", [])]
+    cell["fix_tests"] = [{k: t.get(k) for k in ("nodeid", "outcome", "message")} for t in claim.get("fix_tests", [])]
     return cell
 
 
 def absent_cell() -> dict:
     cell = {k: None for k in CELL_KEYS}
     cell.update(status=ABSENT, reason="not in this environment's report", expected_deviation=False,
-                stale_expectation=False, actual_failures=[], measured=[], tests=[])
+                stale_expectation=False, actual_failures=[], measured=[], tests=[], fix_tests=[])
     return cell
 
 

@@ -78,6 +78,11 @@ main{max-width:1400px;margin:0 auto;padding:12px 16px 48px;overflow-wrap:break-w
 a{color:#0b57d0}
 h1{font-size:22px;margin:4px 0 2px} h2{font-size:18px;margin:28px 0 8px;padding-bottom:3px;border-bottom:2px solid #e4e4e4}
 h3{font-size:15px;margin:16px 0 6px} h4{font-size:14px;margin:12px 0 4px}
+.erratum{border:1px solid var(--line);border-radius:3px;margin:4px 0;padding:4px 8px}
+.erratum summary{cursor:pointer} .erratum-failing{border:2px solid var(--new);background:var(--new-bg)}
+.fix-badge{display:inline-block;font-size:11px;padding:0 5px;margin:1px 2px;border-radius:8px;border:1px solid var(--line)}
+.fix-fixed{background:var(--holds-bg)} .fix-fix-fails{background:var(--new);color:#fff;font-weight:600}
+.fix-no-fix,.fix-fix-not-run,.fix-fix-missing,.fix-none{background:var(--notrun-bg)}
 .meta,.muted{color:var(--muted)} .small{font-size:12px}
 nav.toc{font-size:13px;margin:4px 0 6px;display:flex;flex-wrap:wrap;gap:2px 14px}
 .legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px;margin:4px 0}
@@ -337,6 +342,7 @@ def attention_html(items: list[pm.Attention], envs: list[pm.Env]) -> str:
 ATTENTION_SHORT = {"environment": ("environment problem", "environment problems"),
                    "new": ("new deviation", "new deviations"), "error": ("error", "errors"),
                    "crashed": ("crashed test", "crashed tests"), "stale": ("stale expectation", "stale expectations"),
+                   "fix": ("failing fix", "failing fixes"),
                    "since": ("catalogue disagreement", "catalogue disagreements")}
 
 
@@ -921,6 +927,13 @@ def benchmarks_html(benchmarks: dict) -> str:
 
 # ------------------------------------------------------------------------------------------ page
 
+def errata_html(matrix: dict) -> str:
+    """The errata section (ci.errata), with each fix's outcome in this matrix's environments."""
+    from ci.errata import load_entries, section_html
+
+    return section_html(load_entries(matrix))
+
+
 def render_html(matrix: dict, causes: dict, baseline: dict | None = None, baseline_name: str = "") -> str:
     envs = pm.environments(matrix)
     rows = pm.outline(matrix)
@@ -931,7 +944,7 @@ def render_html(matrix: dict, causes: dict, baseline: dict | None = None, baseli
     first_release, last_release = (envs[0].release, envs[-1].release) if envs else ("", "")
     span = first_release if first_release == last_release else f"{first_release} to {last_release}"
     toc = [("attention", "Needs attention"), ("overview", "Overview"), ("since", "Since when"), ("drift", "Drift by cause"),
-           ("claims", "Claims"), ("how", "How it ran")]
+           ("errata", "Errata"), ("claims", "Claims"), ("how", "How it ran")]
     if baseline is not None:
         toc.insert(1, ("changes", "Changes"))
     plot_list = pm.plots(matrix, envs)
@@ -948,6 +961,7 @@ def render_html(matrix: dict, causes: dict, baseline: dict | None = None, baseli
         overview_html(rows, envs, matrix["claims"], set(changed)),
         since_html(release_order, since_rows, causes, envs),
         drift_html(pm.drift(matrix, envs, causes), envs),
+        errata_html(matrix),
         claims_html(matrix, rows, envs, causes, changed),
         plots_html(plot_list, envs),
         how_it_ran_html(matrix, envs),

@@ -353,7 +353,7 @@ def _reference(series: dict, siblings: list[dict], claim: dict, y_label: str) ->
 
 @dataclass
 class Attention:
-    kind: str        # "new", "error", "crashed", "stale", "environment", "since"
+    kind: str        # "new", "error", "crashed", "stale", "fix", "environment", "since"
     claim: str | None
     section: str | None
     environments: list[str]
@@ -371,6 +371,7 @@ ATTENTION_TITLES = {
     "error": "Errors",
     "crashed": "Crashed tests",
     "stale": "Stale expectations (listed as deviating, but the claim holds)",
+    "fix": "Fixes that fail (the errata's way to write it today does not work here)",
     "since": "The catalogue's conditions disagree with the matrix",
 }
 
@@ -416,6 +417,10 @@ def needs_attention(matrix: dict, envs: list[Env], since_problems: list[str] = (
                 add("error", claim, _error_reason(cell.get("reason")), env)   # (a crash is listed as one)
             if cell.get("stale_expectation"):
                 add("stale", claim, cell.get("reason") or "held, though listed as a known deviation", env)
+            failing = [t for t in cell.get("fix_tests") or [] if t.get("outcome") not in ("passed", "skipped", None)]
+            if cell.get("fix_status") == "fix-fails" or failing:
+                add("fix", claim, "; ".join(f"{t.get('nodeid')}: {t.get('outcome')}: {t.get('message') or ''}"
+                                            for t in failing) or "a fix test failed", env)
             for test in cell.get("tests") or []:
                 if test.get("outcome") == "crashed":
                     add("crashed", claim, f"{test.get('nodeid')}: {test.get('message') or 'worker crashed'}", env)
