@@ -80,7 +80,9 @@ NOT_RUN_CAUSES = (
     ("tier", ("tier not selected",)),
     ("missing-data", ("--data-dir", "HANDBOOK_SPEC_DATA")),
     ("devices", ("--devices selected no device",)),
-    ("missing-package", ("not installed", "cannot be imported", "install the")),
+    # A claim about one wheel or platform, checked in the matrix environment that has it.
+    ("environment", ("runs in the matrix environment",)),
+    ("missing-package", ("not installed", "cannot be imported", "install the", "not on PATH")),
     ("stopped", ("stopped early",)),
     ("deselected", ("no test of this claim ran",)),
 )
@@ -88,7 +90,7 @@ NOT_RUN_CAUSES = (
 
 def not_run_cause(status: str, reason: str | None) -> str | None:
     """untestable | network | gpu | slow-tier | book-tier | tier | missing-data | devices |
-    missing-package | stopped | deselected | other, for a not-run claim; None otherwise."""
+    environment | missing-package | stopped | deselected | other, for a not-run claim; None otherwise."""
     if status != "not-run":
         return None
     for cause, patterns in NOT_RUN_CAUSES:

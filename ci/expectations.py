@@ -38,7 +38,7 @@ else:  # pragma: no cover
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 CAUSES_FILE = "causes.toml"
-DEVIATION_KEYS = {"claim", "cause", "when", "reason", "source", "fails", "fix", "notes"}
+DEVIATION_KEYS = {"claim", "cause", "when", "reason", "reason_zh", "source", "fails", "fix", "notes"}
 # `fix`: see _fix; `notes`: release notes that explain when it started, if the source does not.
 SIGNATURE_KEYS = {"when", "raises", "match", "observed"}
 COMPARISONS = ("equals", "matches", "approx", "below", "above")
@@ -126,6 +126,7 @@ class Deviation:
     fails: tuple[Signature, ...] = ()
     fix: dict = field(default_factory=dict, hash=False, compare=False)
     notes: str | None = None  # release notes that explain when it started, if not the source
+    reason_zh: str | None = None  # the reason in Chinese, for the errata
 
     def signature(self, facts: dict) -> Signature | None:
         return next((s for s in self.fails if s.when.holds(facts)), None)
@@ -290,8 +291,11 @@ def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[s
             except ConditionError as exc:
                 raise ExpectationsError(str(exc)) from exc
             fix = _fix(entry.get("fix", {}), where)
+            if "reason_zh" in entry and (not isinstance(entry["reason_zh"], str) or not entry["reason_zh"].strip()):
+                raise ExpectationsError(f"{where}: 'reason_zh' is the reason in Chinese, a non-empty string")
             deviations.append(Deviation(entry["claim"], entry["cause"], entry["reason"], entry["source"], path.name,
-                                        when, _signatures(entry.get("fails"), where), fix, entry.get("notes")))
+                                        when, _signatures(entry.get("fails"), where), fix, entry.get("notes"),
+                                        entry.get("reason_zh")))
     return deviations
 
 

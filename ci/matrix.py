@@ -1,7 +1,7 @@
 """The conformance matrix: the suite in every environment of ci/matrix_environments.toml, one report.
 
     python -m ci.matrix [--envs GLOB,...] [--jobs N] [--venv-root DIR] [--out DIR] [--installer pip|uv]
-                        [--rebuild] [--prepare-only] [--data-dir DIR] [--tier fast|slow|all]
+                        [--rebuild] [--prepare-only] [--list] [--data-dir DIR] [--tier fast|slow|all|book]
                         [-- PYTEST ARGS...]
 
 For each selected environment: create its venv under --venv-root (or reuse it while pyproject.toml,
@@ -36,6 +36,30 @@ from pathlib import Path
 from ci.matrix_config import ROOT, MatrixConfigError, MatrixEnvironment, load_environments, select
 
 STAMP = ".handbook-spec-stamp"
+# The JavaScript side of the `tfjs` extra: npm's @tensorflow/tfjs, installed next to the venv before
+# the run (tests never download) and named to pytest by this variable.
+TFJS_PACKAGE = "@tensorflow/tfjs@4.22.0"
+TFJS_VARIABLE = "HANDBOOK_SPEC_TFJS_NODE_MODULES"
+
+
+def node_folder(env: MatrixEnvironment, venv_root: Path) -> Path | None:
+    """Where the environment's npm packages live, if its extras need any."""
+    return venv_root / env.name / "node" if "tfjs" in env.extras else None
+
+
+def prepare_node(env: MatrixEnvironment, venv_root: Path, log_file: Path | None) -> str | None:
+    """npm install the tfjs package for an environment with the `tfjs` extra; a problem or None."""
+    folder = node_folder(env, venv_root)
+    if folder is None:
+        return None
+    installed = folder / "node_modules" / "@tensorflow" / "tfjs" / "package.json"
+    if installed.is_file() and json.loads(installed.read_text(encoding="utf-8")).get("version") == TFJS_PACKAGE.rsplit("@", 1)[1]:
+        return None
+    if shutil.which("npm") is None:
+        return f"the tfjs extra needs npm (Node.js) to install {TFJS_PACKAGE}"
+    folder.mkdir(parents=True, exist_ok=True)
+    status = _run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", TFJS_PACKAGE], env, log_file)
+    return None if status == 0 else f"npm install {TFJS_PACKAGE} failed with exit status {status}"
 
 
 def install_command(env: MatrixEnvironment, python: Path, installer: str) -> list[str]:
@@ -57,9 +81,12 @@ def pytest_command(python: Path, report: Path, tier: str, workers: str, data_dir
     return command + extra
 
 
-def child_environ(env: MatrixEnvironment) -> dict[str, str]:
+def child_environ(env: MatrixEnvironment, venv_root: Path | None = None) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "TF_USE_LEGACY_KERAS")}
     environ.update(env.variables)
+    folder = node_folder(env, venv_root) if venv_root is not None else None
+    if folder is not None:
+        environ[TFJS_VARIABLE] = str(folder)
     return environ
 
 
@@ -67,13 +94,14 @@ def log(message: str) -> None:
     print(f"[matrix] {message}", flush=True)
 
 
-def _run(command: list[str], env: MatrixEnvironment, log_file: Path | None) -> int:
+def _run(command: list[str], env: MatrixEnvironment, log_file: Path | None, venv_root: Path | None = None) -> int:
+    environ = child_environ(env, venv_root)
     if log_file is None:
-        return subprocess.run(command, cwd=ROOT, env=child_environ(env)).returncode
+        return subprocess.run(command, cwd=ROOT, env=environ).returncode
     with log_file.open("a", encoding="utf-8") as fh:
         fh.write(f"$ {' '.join(command)}\n")
         fh.flush()
-        return subprocess.run(command, cwd=ROOT, env=child_environ(env), stdout=fh, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(command, cwd=ROOT, env=environ, stdout=fh, stderr=subprocess.STDOUT).returncode
 
 
 def prepare_venv(env: MatrixEnvironment, root: Path, installer: str, rebuild: bool,
@@ -88,7 +116,7 @@ def prepare_venv(env: MatrixEnvironment, root: Path, installer: str, rebuild: bo
     stamp_file = venv / STAMP
     if python.exists() and stamp_file.is_file() and stamp_file.read_text() == env.stamp():
         log(f"{env.name}: reusing {venv} (pyproject, extras, requirements and lock unchanged)")
-        return python, None
+        return python, prepare_node(env, root, log_file)
     if not python.exists():
         log(f"{env.name}: creating {venv} (Python {env.python})")
         make = (["uv", "venv", "--quiet", "--python", env.python, str(venv)] if installer == "uv"
@@ -102,6 +130,9 @@ def prepare_venv(env: MatrixEnvironment, root: Path, installer: str, rebuild: bo
     if status != 0:
         return python, f"install failed with exit status {status}"
     log(f"{env.name}: installed in {time.monotonic() - started:.0f} s")
+    problem = prepare_node(env, root, log_file)
+    if problem is not None:
+        return python, problem
     stamp_file.write_text(env.stamp())
     return python, None
 
@@ -139,7 +170,7 @@ def run_environment(env: MatrixEnvironment, options, out: Path) -> dict:
     command = pytest_command(python, report, options.tier, options.workers, options.data_dir, options.pytest_args)
     log(f"{env.name}: {' '.join(command)}")
     started = time.monotonic()
-    status = _run(command, env, log_file)
+    status = _run(command, env, log_file, options.venv_root)
     outcome["seconds"] = round(time.monotonic() - started, 1)
     outcome["pytest_exit_status"] = status
     log(f"{env.name}: pytest exit status {status} in {outcome['seconds']} s")
@@ -169,7 +200,10 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
                         help="build (or check) the venvs and stop: no test run, no report")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="offline data folder passed to pytest (default: $HANDBOOK_SPEC_DATA if set)")
-    parser.add_argument("--tier", choices=("fast", "slow", "all"), default="fast")
+    parser.add_argument("--tier", choices=("fast", "slow", "all", "book"), default="fast")
+    parser.add_argument("--list", action="store_true",
+                        help="print the selected environments as JSON (name, release, allowed_to_fail) and stop: "
+                             "what the GitHub workflow's jobs are made from")
     parser.add_argument("--benchmarks", type=Path, default=None,
                         help="a benchmark summary JSON to show in the report's performance section")
     options = parser.parse_args(argv)
@@ -194,6 +228,10 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(list(sys.argv[1:] if argv is None else argv))
     environments = options.environments
+    if options.list:
+        print(json.dumps([{"name": e.name, "release": e.release, "allowed_to_fail": e.allowed_to_fail}
+                          for e in environments]))
+        return 0
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     options.venv_root.mkdir(parents=True, exist_ok=True)

@@ -111,7 +111,8 @@ def load_environments(path: Path = ENVIRONMENTS_FILE) -> list[MatrixEnvironment]
         for key in ("name", "release"):
             if not entry.get(key):
                 raise MatrixConfigError(f"{path.name}: an environment needs a {key!r}")
-        missing = [h for h in entry.get("holdbacks", []) if h not in holdbacks]
+        chosen = list(dict.fromkeys(defaults.get("holdbacks", []) + entry.get("holdbacks", [])))
+        missing = [h for h in chosen if h not in holdbacks]
         if missing:
             raise MatrixConfigError(f"{path.name}: environment {entry['name']!r}: unknown holdbacks {missing}")
         envs.append(MatrixEnvironment(
@@ -119,7 +120,7 @@ def load_environments(path: Path = ENVIRONMENTS_FILE) -> list[MatrixEnvironment]
             python=entry.get("python", defaults.get("python", "3.11")),
             extras=tuple(entry.get("extras", defaults.get("extras", []))),
             requirements=tuple(entry.get("requirements", [])),
-            holdbacks=tuple(line for h in entry.get("holdbacks", []) for line in holdbacks[h]),
+            holdbacks=tuple(line for h in chosen for line in holdbacks[h]),
             variables=dict(entry.get("variables", {})), push=bool(entry.get("push", False)),
             detects=entry.get("detects", ""), locked=bool(entry.get("locked", True)),
             allowed_to_fail=bool(entry.get("allowed_to_fail", False)),

@@ -45,6 +45,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_XdistBridge(recorder), "handbook-spec-xdist-bridge")
 
 
+def hypothesis_profile() -> str | None:
+    """The hypothesis settings the run used: profile name, examples, derandomised or not."""
+    try:
+        from hypothesis import settings
+    except ImportError:
+        return None
+    current = settings.default
+    name = getattr(settings, "_current_profile", None) or "?"
+    return f"{name} (max_examples={current.max_examples}, derandomize={current.derandomize})"
+
+
 class _XdistBridge:
     """xdist-only hooks (registered only when xdist is active, so pytest knows their specs)."""
 
@@ -75,6 +86,7 @@ class ConformanceRecorder:
         self.worker_errors: list[str] = []
         self.report: dict | None = None
         self.stopped_early = ""  # pytest's reason when -x / --maxfail ended the session
+        self.started = dt.datetime.now(dt.timezone.utc)
 
     # -- collection: remember which test verifies which claims -----------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -200,9 +212,12 @@ class ConformanceRecorder:
         if len({json.dumps(r, sort_keys=True) for r in runtime}) > 1:
             env["runtime_mismatch"] = runtime
         data_dir = configured_data_dir(self.config)
+        created = dt.datetime.now(dt.timezone.utc)
         return {
             "schema": SCHEMA,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": created.isoformat(timespec="seconds"),
+            "started": self.started.isoformat(timespec="seconds"),
+            "seconds": round((created - self.started).total_seconds(), 1),
             "environment": env,
             "expectations": str(active.path) if active.path else None,
             "options": {
@@ -213,6 +228,7 @@ class ConformanceRecorder:
                 "data_dir": str(data_dir) if data_dir else None,
                 "seed": self.config.getoption("--seed", None),
                 "allow_network": self.config.getoption("--allow-network", None),
+                "hypothesis_profile": hypothesis_profile(),
                 "workers": getattr(self.config.option, "numprocesses", None),
             },
             "pytest_exit_status": int(exitstatus),

@@ -106,3 +106,24 @@ def categorical_ks_statistic(samples, p) -> float:
     p = np.asarray(p, dtype=np.float64)
     empirical = np.cumsum(np.bincount(samples, minlength=len(p))[: len(p)]) / samples.size
     return float(np.max(np.abs(empirical - np.cumsum(p))))
+
+
+def unigram_entropy(text, alphabet: int) -> float:
+    """The entropy (nats) of the character frequencies of `text` (indices 0..alphabet−1): the lowest
+    expected loss of a model that predicts the next character without looking at its input."""
+    counts = np.bincount(np.asarray(text), minlength=alphabet)
+    return entropy(counts / counts.sum())
+
+
+def conditional_entropy(text, alphabet: int, context: int = 1) -> float:
+    """H(next character | the `context` characters before it), in nats, from the counts of `text`:
+    the lowest expected loss of a model that sees only that much context."""
+    text = np.asarray(text, dtype=np.int64)
+    codes = np.zeros(text.size - context, dtype=np.int64)
+    for k in range(context):
+        codes = codes * alphabet + text[k:text.size - context + k]
+    joint = codes * alphabet + text[context:]
+    _, joint_counts = np.unique(joint, return_counts=True)
+    _, context_counts = np.unique(codes, return_counts=True)
+    n = joint.size
+    return float(-np.sum(joint_counts / n * np.log(joint_counts / n)) + np.sum(context_counts / n * np.log(context_counts / n)))

@@ -14,6 +14,7 @@ would reject it and download again); MNISTLoader() with no path is the book's ow
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,24 @@ def evaluate_as_written(model, loader: MNISTLoader, *, batch_size: int = BATCH_S
         y_pred = forward(tf.constant(loader.test_data[start:end]))
         metric.update_state(y_true=loader.test_label[start:end], y_pred=y_pred)
     return float(metric.result().numpy()), num_batches * batch_size
+
+
+def seeded_run(cls, loader: MNISTLoader, *, num_batches: int, seed: int, device_name: str,
+               batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE, curve_every: int = 0) -> dict:
+    """Train a fresh `cls` by the book's loop from `seed` on a device and evaluate it by the book's
+    loop: accuracy, examples, seconds, the last 100 losses' mean, finiteness, and (curve_every > 0)
+    the mean loss of every `curve_every` batches."""
+    tf.keras.utils.set_random_seed(seed)  # Python, NumPy (get_batch) and TensorFlow (initialisers)
+    with tf.device(device_name):
+        model = cls()
+        started = time.monotonic()
+        losses = train_as_written(model, loader, num_batches=num_batches, batch_size=batch_size,
+                                  learning_rate=learning_rate)
+        trained_at = time.monotonic()
+        accuracy, examples = evaluate_as_written(model, loader, batch_size=batch_size)
+    run = {"accuracy": accuracy, "examples": examples, "batches": num_batches,
+           "train_seconds": trained_at - started, "last_losses": float(np.mean(losses[-100:])),
+           "finite": bool(np.all(np.isfinite(losses)))}
+    if curve_every:
+        run["curve"] = [round(float(np.mean(losses[k:k + curve_every])), 5) for k in range(0, len(losses), curve_every)]
+    return run

@@ -111,10 +111,9 @@ def rnn_loss(model, x, y):
     return tf.reduce_mean(loss)
 
 
-def rnn_train_step(model, optimizer):
-    """The body of the book's training loop as a tf.function (one per model/optimizer pair)."""
+def rnn_train_body(model, optimizer):
+    """The body of the book's training loop, eager as the book writes it: step(x, y) -> loss."""
 
-    @tf.function
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = rnn_loss(model, x, y)
@@ -123,6 +122,11 @@ def rnn_train_step(model, optimizer):
         return loss
 
     return step
+
+
+def rnn_train_step(model, optimizer):
+    """The same body as a tf.function (one per model/optimizer pair), as the suite's training runs it."""
+    return tf.function(rnn_train_body(model, optimizer))
 
 
 def generate(model, data_loader, x, pred_seq_len=PRED_SEQ_LEN, diversity=1.0, windows=None):
@@ -175,6 +179,17 @@ def epsilon_for(episode_id, initial_epsilon=INITIAL_EPSILON, final_epsilon=FINAL
         initial_epsilon * (num_exploration_episodes - episode_id) / num_exploration_episodes,
         final_epsilon,
     )
+
+
+def choose_action(env, act, state, epsilon):
+    """The book's ε-greedy choice: a random action with probability ε, otherwise the model's, where act
+    is model.predict (eager, as the book calls it) or tf.function(model.predict)."""
+    if random.random() < epsilon:
+        action = env.action_space.sample()
+    else:
+        action = act(np.expand_dims(state, axis=0)).numpy()
+        action = action[0]
+    return action
 
 
 def new_replay_buffer():
@@ -256,3 +271,66 @@ def step_four(env, action):
         next_state, reward, terminated, truncated, info = result
         return next_state, reward, bool(terminated or truncated), info
     return result
+
+
+# -- whole runs, shared by the slow tier's shortened budgets and the book tier's own -----------------
+
+
+def train_rnn(data_loader, device_name: str, seed: int, num_batches: int = NUM_BATCHES):
+    """The book's training loop (Adam 1e-3, batch 50, seq_length 40) from `seed` for num_batches
+    batches, the step compiled (rnn_train_step): (model, losses)."""
+    tf.keras.utils.set_random_seed(seed)  # initial weights and get_batch's draws
+    with tf.device(device_name):
+        model = RNN(num_chars=len(data_loader.chars), batch_size=BATCH_SIZE, seq_length=SEQ_LENGTH)
+        step = rnn_train_step(model, tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE))
+        losses = []
+        for _ in range(num_batches):
+            x, y = data_loader.get_batch(SEQ_LENGTH, BATCH_SIZE)
+            losses.append(float(step(x, y)))
+    return model, losses
+
+
+def run_dqn(env, seed: int, num_episodes: int = NUM_EPISODES, device_name: str = "/device:CPU:0"):
+    """The book's main loop on today's API (reset_state/step_four) for num_episodes episodes from
+    `seed` (Python's random, NumPy and TensorFlow, and the action space), the update compiled
+    (dqn_update_step) and the action chosen through tf.function(model.predict): the scores, the
+    book's t of each episode."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    tf.random.set_seed(seed)
+    with tf.device(device_name):
+        model = QNetwork()
+        optimizer = tf.keras.optimizers.Adam(learning_rate=DQN_LEARNING_RATE)
+        replay_buffer = new_replay_buffer()
+        update = dqn_update_step(model, optimizer)
+        act = tf.function(model.predict)
+        env.action_space.seed(seed)
+        scores = []
+        for episode_id in range(num_episodes):
+            state = reset_state(env, seed=seed if episode_id == 0 else None)
+            epsilon = epsilon_for(episode_id)
+            for t in range(MAX_LEN_EPISODE):
+                action = choose_action(env, act, state, epsilon)
+                next_state, reward, done, info = step_four(env, action)
+                record(replay_buffer, state, action, reward, next_state, done)
+                state = next_state
+                if done:
+                    scores.append(t)  # the book prints t as the score
+                    break
+                if len(replay_buffer) >= DQN_BATCH_SIZE:
+                    update(*sample_batch(replay_buffer, DQN_BATCH_SIZE))
+    return scores
+
+
+def random_policy_scores(env, seed: int, episodes: int = 100):
+    """The scores (the book's t) of a policy that samples its actions, from `seed`."""
+    env.action_space.seed(seed)
+    scores = []
+    for episode in range(episodes):
+        reset_state(env, seed=seed + episode)
+        for t in range(MAX_LEN_EPISODE):
+            _, _, done, _ = step_four(env, env.action_space.sample())
+            if done:
+                scores.append(t)
+                break
+    return scores

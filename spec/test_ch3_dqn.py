@@ -4,6 +4,7 @@ target y, one update step's loss, gradients and Adam step against reference/dqn.
 weights copied in, and (slow) learning CartPole on today's environment API."""
 from __future__ import annotations
 
+import copy
 import random
 import time
 import warnings
@@ -13,8 +14,10 @@ import pytest
 import tensorflow as tf
 
 from reference import dqn as ref
+from reference import statistics as stats_ref
 from spec import models_rnn_rl as M
 from spec.assertions import assert_close, assert_exact, assert_on_device
+from spec.seeded import over_seeds
 
 WEIGHT_SHAPES = [(4, 24), (24,), (24, 24), (24,), (24, 2), (2,)]
 
@@ -82,6 +85,11 @@ def test_predict_is_the_argmax(device):
     with tf.device(device.name):
         action = model.predict(np.expand_dims(states[0], axis=0)).numpy()[0]
     assert action == ref.greedy_actions(states[:1], weights_of(model))[0]
+    # Compiled, as the suite's training loop calls it: tf.function(model.predict).
+    with tf.device(device.name):
+        compiled = tf.function(model.predict)(states)
+    assert_exact(compiled, ref.greedy_actions(states, weights_of(model)), what="tf.function(model.predict)(states)",
+                 device=device)
 
 
 @pytest.mark.claim("dqn.epsilon-schedule")
@@ -94,14 +102,49 @@ def test_epsilon_schedule():
     assert all(book[e] - book[e + 1] == pytest.approx(0.01, abs=1e-12) for e in range(98))
 
 
+def split_qnetwork(device, rng):
+    """A built QNetwork and 16 states of which half have greedy action 0 and half 1: the last bias is
+    shifted by the median Q-value gap, so the model's choice is visible in either direction."""
+    model = built_qnetwork(device)
+    states = rng.uniform(-2, 2, size=(16, 4)).astype(np.float32)
+    q = ref.q_values(states, weights_of(model))
+    bias = model.dense3.bias.numpy()
+    bias[0] -= np.float32(np.median(q[:, 0] - q[:, 1]))
+    model.dense3.bias.assign(bias)
+    q = ref.q_values(states, weights_of(model))
+    greedy = np.argmax(q, axis=-1)
+    assert 0 < int(greedy.sum()) < len(greedy), f"greedy actions {greedy.tolist()}: one action only"
+    gap = float(np.min(np.abs(q[:, 0] - q[:, 1])))  # float32 Q-values must not be able to flip a choice
+    assert gap > 1e-4, f"a state's two Q-values are {gap:.2g} apart: the greedy action is not well defined"
+    return model, states, greedy
+
+
 @pytest.mark.claim("dqn.epsilon-greedy")
-@pytest.mark.parametrize("epsilon", [1.0, 0.5, 0.1, 0.01])
-def test_epsilon_greedy_explores_at_rate_epsilon(epsilon):
-    n = 20_000
-    explored = sum(random.random() < epsilon for _ in range(n))
-    # Hoeffding: P(|rate − ε| > t) ≤ 2·exp(−2 n t²) = 1e-6 at this t.
-    t = np.sqrt(np.log(2 / 1e-6) / (2 * n))
-    assert abs(explored / n - epsilon) <= t, f"explored {explored}/{n} at ε = {epsilon} (bound {t:.4f})"
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
+def test_epsilon_greedy_explores_at_rate_epsilon(mode, device, seed):
+    env = gymnasium().make("CartPole-v1")
+    model, states, greedy = split_qnetwork(device, np.random.default_rng(17))
+    act = model.predict if mode == "eager" else tf.function(model.predict)  # as the book / as run_dqn calls it
+    n = 250  # decisions per ε: each exploiting one costs an eager predict (~2 ms here)
+    t = np.sqrt(np.log(2 / 1e-6) / (2 * n))  # Hoeffding: P(|rate − ε| > t) ≤ 2·exp(−2 n t²) = 1e-6
+    for epsilon in (1.0, 0.5, 0.1, 0.01):
+        # Replay the draws: the same seed for Python's random and a copy of the seeded action space
+        # tell, for every decision, which branch the book's `if` must take and which action follows.
+        random.seed(seed)
+        env.action_space.seed(seed)
+        draws, samples = random.Random(seed), copy.deepcopy(env.action_space)
+        explored = 0
+        for k in range(n):
+            explore = draws.random() < epsilon
+            expected = samples.sample() if explore else greedy[k % len(states)]
+            with tf.device(device.name):
+                action = M.choose_action(env, act, states[k % len(states)], epsilon)
+            assert action == expected, (
+                f"{mode}, ε = {epsilon}, decision {k}: action {action!r}, expected {expected!r} "
+                f"({'the random sample' if explore else 'the greedy action of the reference Q-values'})"
+            )
+            explored += explore
+        assert abs(explored / n - epsilon) <= t, f"explored {explored}/{n} at ε = {epsilon} (bound {t:.4f})"
 
 
 @pytest.mark.claim("dqn.replay-buffer")
@@ -158,6 +201,9 @@ def test_target_matches_the_reference(gamma, device):
 def test_mean_squared_error_as_the_book_names_it():
     a = np.array([[1.0, 2.0, 4.0], [0.0, 0.0, 3.0]], np.float32)
     b = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]], np.float32)
+    # The function the update step ends up calling (the book's name, else its alias mse), first:
+    # a wrong mean squared error is not the known missing name.
+    assert_close(M.mean_squared_error(y_true=a, y_pred=b), [20.0 / 3, 2.0], rtol=1e-6, what="mean squared error")
     try:
         function = tf.keras.losses.mean_squared_error  # the name the book's update step uses
     except AttributeError as exc:
@@ -207,83 +253,97 @@ def test_adam_steps_match_the_reference(device):
                          what=f"Adam step {step} of weight {k} {WEIGHT_SHAPES[k]}", device=device)
 
 
+def sgd_probe_moves(model, batch, device, update):
+    """Apply one update with SGD(learning_rate=1), which moves each weight by minus its gradient;
+    return (loss, the moves)."""
+    before = weights_of(model)
+    with tf.device(device.name):
+        loss = update(*batch)
+    return loss, [a.astype(np.float64) - b for a, b in zip(weights_of(model), before)]
+
+
+@pytest.mark.claim("dqn.update-loss-and-gradients")
+def test_compiled_update_step_loss_and_gradients(device):
+    # dqn_update_step: the same update as a tf.function, computing y by its own expression.
+    model = built_qnetwork(device)
+    batch = transitions(32, np.random.default_rng(16))
+    states, actions, rewards, next_states, done = batch
+    before = weights_of(model)
+    y = ref.td_target(rewards, ref.q_values(next_states, before), done, M.GAMMA)
+    want_loss, want_grads = ref.loss_and_gradients(before, states, actions, y)
+    loss, moves = sgd_probe_moves(model, batch, device, M.dqn_update_step(model, tf.keras.optimizers.SGD(1.0)))
+    assert_on_device(loss, device)
+    assert_close(loss, want_loss, rtol=1e-5, atol=1e-6, what="compiled update's loss", device=device)
+    scale = max(float(np.max(np.abs(g))) for g in want_grads)
+    for k, (move, want, b) in enumerate(zip(moves, want_grads, before)):
+        atol = 1e-5 * scale + 2 * np.finfo(np.float32).eps * np.abs(b)  # the stored weight rounds to an ulp
+        assert_close(move, -want, rtol=1e-4, atol=atol, what=f"compiled SGD(1) move of weight {k} {WEIGHT_SHAPES[k]}",
+                     device=device)
+
+
+@pytest.mark.claim("dqn.adam-update")
+def test_compiled_adam_steps_match_the_reference(device):
+    model = built_qnetwork(device)
+    update = M.dqn_update_step(model, tf.keras.optimizers.Adam(learning_rate=M.DQN_LEARNING_RATE))
+    rng = np.random.default_rng(18)
+    moments = [(np.zeros(s), np.zeros(s)) for s in WEIGHT_SHAPES]
+    for step in (1, 2, 3):
+        batch = transitions(32, rng)
+        states, actions, rewards, next_states, done = batch
+        before = weights_of(model)
+        y = ref.td_target(rewards, ref.q_values(next_states, before), done, M.GAMMA)
+        _, grads = ref.loss_and_gradients(before, states, actions, y)
+        with tf.device(device.name):
+            update(*batch)
+        for k, (b, g, a) in enumerate(zip(before, grads, weights_of(model))):
+            want, m, v = ref.adam_step(b, g, *moments[k], step, M.DQN_LEARNING_RATE)
+            moments[k] = (m, v)
+            # The reference gradients, not TF's: a gradient near ε = 1e-7 turns its float32 error
+            # into a visible move, hence the small absolute slack next to rtol on moves of ~1e-3.
+            assert_close(a.astype(np.float64) - b, want - b, rtol=1e-3, atol=2e-6,
+                         what=f"compiled Adam step {step} of weight {k} {WEIGHT_SHAPES[k]}", device=device)
+
+
 # ------------------------------------------------------------------ learning (slow)
 
 TRAIN_EPISODES = 120  # the book's 100 exploration episodes, then 20 at ε = 0.01 (a learnt episode runs 200-500 steps)
 RANDOM_EPISODES = 100
-
-
-def run_dqn(env, seed):
-    """The book's main loop on today's API (reset_state/step_four), updates as a tf.function."""
-    model = M.QNetwork()
-    optimizer = tf.keras.optimizers.Adam(learning_rate=M.DQN_LEARNING_RATE)
-    replay_buffer = M.new_replay_buffer()
-    update = M.dqn_update_step(model, optimizer)
-    act = tf.function(model.predict)
-    env.action_space.seed(seed)
-    scores = []
-    for episode_id in range(TRAIN_EPISODES):
-        state = M.reset_state(env, seed=seed if episode_id == 0 else None)
-        epsilon = M.epsilon_for(episode_id)
-        for t in range(M.MAX_LEN_EPISODE):
-            if random.random() < epsilon:
-                action = env.action_space.sample()
-            else:
-                action = act(np.expand_dims(state, axis=0)).numpy()[0]
-            next_state, reward, done, info = M.step_four(env, action)
-            M.record(replay_buffer, state, action, reward, next_state, done)
-            state = next_state
-            if done:
-                scores.append(t)  # the book prints t as the score
-                break
-            if len(replay_buffer) >= M.DQN_BATCH_SIZE:
-                update(*M.sample_batch(replay_buffer, M.DQN_BATCH_SIZE))
-    return scores
-
-
-def random_scores(env, seed):
-    env.action_space.seed(seed + 1)
-    scores = []
-    for episode in range(RANDOM_EPISODES):
-        M.reset_state(env, seed=seed + 1 + episode)
-        for t in range(M.MAX_LEN_EPISODE):
-            _, _, done, _ = M.step_four(env, env.action_space.sample())
-            if done:
-                scores.append(t)
-                break
-    return scores
-
-
-# The book's DQN (no target network, γ = 1, −10 on termination) is unstable: some seeded runs
-# collapse to always pushing one way (score ~8) while others reach 200+. The claim is judged on three
-# seeded runs, by majority.
-RUNS = 3
+# The book's DQN (no target network, γ = 1, −10 on termination) is unstable: a seeded run either
+# learns (mean score 200-450 over episodes 100-119) or collapses to pushing one way (score ~8).
+# Measured here over 12 seeds: 8 learned on TF 2.21 + Keras 3, 11 on TF 2.15 + Keras 2, about 45 s
+# a run on the shared machine. So the claim is judged over LEARN_RUNS seeds by a binomial rule.
+LEARN_RUNS = 8
+LEARNED_FACTOR = 3  # a run has learned when its mean score of episodes 100-119 is 3× a random policy's
+MIN_LEARNED = 2  # of LEARN_RUNS: the one-sided 95% Clopper-Pearson lower bound on the rate is then > 0.03
 
 
 @pytest.mark.slow
 @pytest.mark.claim("dqn.learns-cartpole")
-def test_dqn_beats_a_random_policy(seed, device, measured):
+def test_dqn_beats_a_random_policy(device, measured, claim_seeds):
     env = gymnasium().make("CartPole-v1")
-    baseline = random_scores(env, seed)
-    random_mean = float(np.mean(baseline))
+    seeds = claim_seeds(LEARN_RUNS)
+    random_mean = float(np.mean(M.random_policy_scores(env, seeds[0] + 1, RANDOM_EPISODES)))
     measured("random policy mean score", random_mean, note=f"{RANDOM_EPISODES} episodes; the score is t as printed")
-    learned = []
-    for run in range(RUNS):
-        run_seed = seed + 1000 * run
-        random.seed(run_seed)
-        np.random.seed(run_seed % 2**32)
-        tf.random.set_seed(run_seed)
-        start = time.perf_counter()
-        with tf.device(device.name), warnings.catch_warnings():
+    learned, curves = {}, {}
+    start = time.perf_counter()
+    for seed in seeds:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            scores = run_dqn(env, run_seed)
-        seconds = time.perf_counter() - start
-        learned.append(float(np.mean(scores[100:])))
-        measured(f"run {run + 1}: mean score of episodes 100-119", learned[-1],
-                 note=f"margin {learned[-1] / random_mean:.2f}× random; {seconds:.0f} s under contention")
-        measured(f"run {run + 1}: scores per 10 episodes",
-                 [round(float(np.mean(scores[k:k + 10])), 1) for k in range(0, len(scores), 10)])
-    passed = sum(score >= 3 * random_mean for score in learned)
-    assert passed >= 2, (
-        f"only {passed} of {RUNS} runs reached 3× the random policy's mean score {random_mean:.1f}: {learned}"
+            scores = M.run_dqn(env, seed, TRAIN_EPISODES, device.name)
+        learned[seed] = float(np.mean(scores[100:]))
+        curves[seed] = [round(float(np.mean(scores[k:k + 10])), 1) for k in range(0, len(scores), 10)]
+    seconds = time.perf_counter() - start
+    bar = LEARNED_FACTOR * random_mean
+    successes = sum(score >= bar for score in learned.values())
+    lower = stats_ref.clopper_pearson_lower(successes, LEARN_RUNS, 0.95)
+    rule = (f"at least {MIN_LEARNED} of {LEARN_RUNS} runs score >= {LEARNED_FACTOR}x random ({bar:.1f}) "
+            "over episodes 100-119")
+    measured("mean score of episodes 100-119 over seeds", over_seeds(learned, rule), note=(
+        f"{successes} of {LEARN_RUNS} learned; 95% Clopper-Pearson lower bound on the rate {lower:.3f}; "
+        f"{seconds:.0f} s"))
+    for seed, curve in curves.items():
+        measured(f"mean score per 10 episodes, seed {seed}", curve, note="x: episode / 10")
+    assert successes >= MIN_LEARNED, (
+        f"only {successes} of {LEARN_RUNS} runs reached {LEARNED_FACTOR}x the random policy's mean score "
+        f"{random_mean:.1f}: {learned}"
     )

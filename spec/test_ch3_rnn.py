@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from reference import dqn as dqn_ref
 from reference import lstm as ref
+from reference import sampling as sampling_ref
 from spec import models_rnn_rl as M
 from spec.assertions import assert_close, assert_exact, assert_on_device
+from spec.seeded import over_seeds
 
 CORPUS_CHARACTERS = 600_893  # ../shared/data/README.md: length of nietzsche.txt
 CORPUS_ALPHABET = 57  # distinct characters after .lower(), same source
@@ -128,9 +131,16 @@ def test_get_batch_shapes(data_loader):
 
 
 @pytest.mark.claim("rnn.get-batch-next-character")
-def test_each_target_follows_its_window(data_loader):
+def test_each_target_follows_its_window(data_loader, seed):
     text = bytes(data_loader.text)  # indices < 57 fit a byte: windows can be searched as substrings
+    np.random.seed(seed % 2**32)
     seq, next_char = data_loader.get_batch(M.SEQ_LENGTH, 20)
+    # At the very position drawn: the same seed replays get_batch's np.random.randint draws.
+    np.random.seed(seed % 2**32)
+    for row, target in zip(seq, next_char):
+        start = np.random.randint(0, len(data_loader.text) - M.SEQ_LENGTH)
+        assert row.tolist() == data_loader.text[start:start + M.SEQ_LENGTH], f"the window drawn at {start} is not text[{start}:]"
+        assert int(target) == data_loader.text[start + M.SEQ_LENGTH], f"the target of the window at {start} is not the next character"
     for row, target in zip(seq, next_char):
         window = bytes(row.tolist())
         assert text.find(window + bytes([int(target)])) >= 0, (
@@ -227,6 +237,15 @@ def test_training_loss_is_the_mean_cross_entropy(small_model, device):
     assert_close(loss, want, rtol=1e-5, what="mean sparse cross-entropy", device=device)
 
 
+def five_weights(model):
+    """The model's five weights in the reference's order, as float64 arrays."""
+    return [w.numpy().astype(np.float64) for w in (model.cell.kernel, model.cell.recurrent_kernel, model.cell.bias,
+                                                   model.dense.kernel, model.dense.bias)]
+
+
+FIVE_NAMES = ["cell kernel", "recurrent kernel", "cell bias", "dense kernel", "dense bias"]
+
+
 @pytest.mark.claim("rnn.model-variables-are-weights")
 def test_model_variables_are_the_five_weights(small_model, measured):
     x, y = np.zeros((3, 6), np.int64), np.zeros(3, np.int64)
@@ -237,10 +256,55 @@ def test_model_variables_are_the_five_weights(small_model, measured):
     weights = [(CORPUS_ALPHABET, 4 * M.UNITS), (M.UNITS, 4 * M.UNITS), (4 * M.UNITS,), (M.UNITS, CORPUS_ALPHABET),
                (CORPUS_ALPHABET,)]
     names = [v.name for v in small_model.variables]
+    # The five weights first, wherever they sit in the list: each gets a gradient of its own shape.
+    five = [small_model.cell.kernel, small_model.cell.recurrent_kernel, small_model.cell.bias, small_model.dense.kernel,
+            small_model.dense.bias]
+    by_id = {id(v): g for v, g in zip(small_model.variables, grads)}
+    for name, w in zip(FIVE_NAMES, five):
+        assert id(w) in by_id, f"the {name} is not in model.variables {names}"
+        assert by_id[id(w)] is not None and tuple(by_id[id(w)].shape) == tuple(w.shape), f"no gradient for the {name}"
     measured("names of model.variables", names)
     assert shapes == weights, f"model.variables are {list(zip(names, shapes))}, not the five weights {weights}"
     missing = [n for n, g in zip(names, grads) if g is None]
     assert not missing, f"no gradient for {missing}"
+
+
+@pytest.mark.claim("rnn.train-step-matches-reference")
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
+def test_train_step_matches_the_reference(mode, device):
+    # A short window keeps the compiled step's tracing cheap; the loop body is the book's.
+    make_step = M.rnn_train_step if mode == "compiled" else M.rnn_train_body
+    rng = np.random.default_rng(6)
+    x, y = rng.integers(0, CORPUS_ALPHABET, size=(3, 3)), rng.integers(0, CORPUS_ALPHABET, size=3)
+    with tf.device(device.name):
+        model = M.RNN(num_chars=CORPUS_ALPHABET, batch_size=3, seq_length=3)
+        model(x)
+        # SGD(1) as a probe: the step moves each weight by exactly minus the gradient it computed.
+        before = five_weights(model)
+        want_loss, want_grads = ref.char_rnn_loss_and_gradients(x, y, CORPUS_ALPHABET, *before)
+        loss = make_step(model, tf.keras.optimizers.SGD(learning_rate=1.0))(x, y)
+        assert_on_device(loss, device)
+        assert_close(loss, want_loss, rtol=1e-5, what=f"{mode} step's loss", device=device)
+        after = five_weights(model)
+        for name, b, a, g in zip(FIVE_NAMES, before, after, want_grads):
+            # float32: the gradient to ~1e-5 of its largest entry, the stored weight to an ulp.
+            atol = 1e-5 * np.max(np.abs(g)) + 2 * np.finfo(np.float32).eps * np.abs(b)
+            assert_close(a - b, -g, rtol=1e-4, atol=atol, what=f"{mode} SGD(1) step of the {name}", device=device)
+        # The book's optimizer, two steps (the second uses the moments of the first).
+        step = make_step(model, tf.keras.optimizers.Adam(learning_rate=M.LEARNING_RATE))
+        moments = [(np.zeros_like(w), np.zeros_like(w)) for w in after]
+        for t in (1, 2):
+            before = five_weights(model)
+            _, grads = ref.char_rnn_loss_and_gradients(x, y, CORPUS_ALPHABET, *before)
+            step(x, y)
+            after = five_weights(model)
+            for k, (name, b, a, g) in enumerate(zip(FIVE_NAMES, before, after, grads)):
+                want, m, v = dqn_ref.adam_step(b, g, *moments[k], t, M.LEARNING_RATE)
+                moments[k] = (m, v)
+                # Moves of ~1e-3 (lr·sign g); a gradient near ε = 1e-7 turns its float32 error into
+                # a visible move error, hence the small absolute slack.
+                assert_close(a - b, want - b, rtol=1e-3, atol=2e-6, what=f"{mode} Adam step {t} of the {name}",
+                             device=device)
 
 
 @pytest.mark.claim("rnn.predict-single-window")
@@ -281,28 +345,37 @@ def test_generation_loop_keeps_the_window(data_loader):
 
 
 # The book trains 1000 batches; one step (40 unrolled LSTM steps, batch 50, forward and backward)
-# costs ~0.3 s of CPU here, so the slow tier runs the first 400. Measured once in full (TF 2.21,
-# under contention): first loss 4.044, mean of batches 951-1000 2.373, 465 s.
+# costs ~0.3 s of CPU here, so the slow tier runs the first 400 (the book tier runs all 1000).
+# Measured once in full (TF 2.21, under contention): first loss 4.044, mean of batches 951-1000 2.373.
 TRAIN_BATCHES = 400
+LOSS_SEEDS = 2
+# A model that ignores its input can at best learn the character frequencies: its expected loss is
+# the corpus's unigram entropy (3.0186 nats). The claim asks for a loss that much lower than that,
+# which only a model using its context reaches; the real model's last-50 mean after 400 batches is
+# about 2.75 (0.27 below), the loss drops below the unigram entropy after about 150 batches.
+BELOW_UNIGRAM = 0.15
 
 
 @pytest.mark.slow
 @pytest.mark.claim("rnn.training-lowers-loss")
-def test_training_lowers_the_loss(data_loader, device, measured):
-    with tf.device(device.name):
-        model = M.RNN(num_chars=len(data_loader.chars), batch_size=M.BATCH_SIZE, seq_length=M.SEQ_LENGTH)
-        optimizer = tf.keras.optimizers.Adam(learning_rate=M.LEARNING_RATE)
-        step = M.rnn_train_step(model, optimizer)
-        losses = []
-        start = time.perf_counter()
-        for _ in range(TRAIN_BATCHES):
-            x, y = data_loader.get_batch(M.SEQ_LENGTH, M.BATCH_SIZE)
-            losses.append(float(step(x, y)))
-        seconds = time.perf_counter() - start
-    first, last = losses[0], float(np.mean(losses[-50:]))
-    measured("first batch loss", first, note=f"ln(num_chars) = {np.log(len(data_loader.chars)):.3f}")
-    measured(f"mean loss of batches {TRAIN_BATCHES - 49}-{TRAIN_BATCHES}", last)
-    measured("losses every 50 batches", [round(v, 4) for v in losses[::50]])
-    measured(f"training seconds ({TRAIN_BATCHES} batches, tf.function, tracing included)", round(seconds, 1),
-             note="2 shared cores, under contention")
-    assert last < 0.75 * first, f"loss went from {first:.4f} to {last:.4f} (last 50 batches), not below 0.75× its start"
+def test_training_lowers_the_loss(data_loader, device, measured, claim_seeds):
+    unigram = sampling_ref.unigram_entropy(data_loader.text, len(data_loader.chars))
+    bar = unigram - BELOW_UNIGRAM
+    last, curves = {}, {}
+    start = time.perf_counter()
+    for seed in claim_seeds(LOSS_SEEDS):
+        _, losses = M.train_rnn(data_loader, device.name, seed, TRAIN_BATCHES)
+        last[seed] = float(np.mean(losses[-50:]))
+        curves[seed] = [round(float(np.mean(losses[k:k + 10])), 4) for k in range(0, len(losses), 10)]
+    seconds = time.perf_counter() - start
+    rule = f"mean over {LOSS_SEEDS} seeds of the last-50-batch mean loss < unigram entropy − {BELOW_UNIGRAM} = {bar:.4f}"
+    summary = over_seeds(last, rule)
+    measured("unigram entropy of the corpus (nats)", unigram, note="the best a model ignoring its input can do")
+    measured(f"mean loss of batches {TRAIN_BATCHES - 49}-{TRAIN_BATCHES} over seeds", summary, handbook=None,
+             note=f"{seconds:.0f} s for {LOSS_SEEDS} runs of {TRAIN_BATCHES} batches (tf.function, tracing included)")
+    for seed, curve in curves.items():
+        measured(f"loss every 10 batches, seed {seed}", curve, note="mean of each 10 batches; x: batch / 10")
+    assert summary["mean"] < bar, (
+        f"after {TRAIN_BATCHES} batches the loss is {summary['mean']:.4f} (per seed {summary['per_seed']}), not below "
+        f"the corpus's unigram entropy {unigram:.4f} by {BELOW_UNIGRAM}: no better than ignoring the input"
+    )

@@ -109,6 +109,10 @@ def test_test_restores_into_fresh_objects(trained_example, data_loader, measured
     x = tf.constant(data_loader.test_data[:1000])
     measured("largest output difference, test()'s model vs the trained one", largest_difference(fresh(x), trained(x)),
              handbook=0.0)
+    names = ["dense1.kernel", "dense1.bias", "dense2.kernel", "dense2.bias"]
+    measured("variables holding the trained values", [
+        name for name in names if np.array_equal(*(getattr(getattr(m, name.split(".")[0]), name.split(".")[1]).numpy()
+                                                   for m in (fresh, trained)))], handbook=names)
     assert_exact(fresh(x), trained(x), what="outputs of the model test() restores (first 1000 test images)")
 
 
@@ -133,14 +137,22 @@ def test_train_then_test_in_a_fresh_process(trained_example_slow, data_loader, l
     trained_pred = np.argmax(trained.predict(data_loader.test_data, verbose=0), axis=-1)
     measured("test accuracy of the trained model after 599 batches",
              float(np.mean(trained_pred == data_loader.test_label)), note="slow tier: 0.5 epochs")
-    out = tmp_path / "child_predictions.npy"
+    accuracy, predictions = run_test_in_a_fresh_process(local_data_file("mnist.npz"), directory, tmp_path)
+    measured("test accuracy printed by test() in a fresh process", accuracy, note="slow tier: restored from ckpt-599")
+    assert_exact(predictions, trained_pred, what="test-set predictions restored in a fresh process")
+
+
+def run_test_in_a_fresh_process(mnist, directory, scratch) -> tuple[float, np.ndarray]:
+    """（一）'s test() as its own process (`--mode test`): a new MLP, restore(latest_checkpoint(directory)),
+    predict the test set; (the accuracy it prints, its predictions)."""
+    out = scratch / "child_predictions.npy"
     child = run_python(f"""
         import sys
         sys.path.insert(0, {ROOT!r})
         import numpy as np
         import tensorflow as tf
         from spec.models_keras import MLP, MNISTLoader
-        data_loader = MNISTLoader({str(local_data_file("mnist.npz"))!r})
+        data_loader = MNISTLoader({str(mnist)!r})
         model = MLP()
         checkpoint = tf.train.Checkpoint(model=model)
         checkpoint.restore(tf.train.latest_checkpoint({str(directory)!r}))
@@ -149,9 +161,7 @@ def test_train_then_test_in_a_fresh_process(trained_example_slow, data_loader, l
         np.save({str(out)!r}, y_pred)
     """, timeout=600)
     assert child.returncode == 0, describe(child)
-    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", child.stdout).group(1))
-    measured("test accuracy printed by test() in a fresh process", accuracy, note="slow tier: restored from ckpt-599")
-    assert_exact(np.load(out), trained_pred, what="test-set predictions restored in a fresh process")
+    return float(re.search(r"test accuracy: ([0-9.]+)", child.stdout).group(1)), np.load(out)
 
 
 @pytest.mark.claim("checkpoint.example-paths-agree")

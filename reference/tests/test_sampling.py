@@ -45,3 +45,16 @@ def test_statistic_pooling_and_rejection():
 def test_categorical_ks_by_hand():
     assert sampling.categorical_ks_statistic(np.array([0, 0, 1, 1]), [0.5, 0.5]) == 0.0
     assert sampling.categorical_ks_statistic(np.array([0, 0, 0, 1]), [0.5, 0.5]) == pytest.approx(0.25)
+
+
+def test_unigram_and_conditional_entropy_by_hand():
+    from reference.sampling import conditional_entropy, unigram_entropy
+
+    # "abab…": two letters equally often (ln 2), and each fully determined by the one before (0).
+    text = [0, 1] * 50
+    assert unigram_entropy(text, 2) == pytest.approx(np.log(2))
+    assert conditional_entropy(text, 2) == pytest.approx(0.0, abs=1e-12)
+    # Independent fair draws: context tells nothing, both entropies are about ln 2.
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 2, 200_000)
+    assert conditional_entropy(noise, 2) == pytest.approx(unigram_entropy(noise, 2), abs=1e-4)

@@ -90,7 +90,7 @@ def write_deviations(where, entries: dict, name: str = "expected.toml") -> Path:
     return path
 
 
-MARKERS = ("claim", "fix", "meta", "slow", "network", "subprocess")
+MARKERS = ("claim", "fix", "meta", "slow", "book", "network", "subprocess")
 
 
 def use_plugins(where, *plugins: str) -> None:

@@ -55,7 +55,8 @@ def test_every_lock_is_current():
 def test_the_install_command_is_the_readmes_with_the_pins_and_the_lock(tmp_path):
     env = by_name()["tf2.15-keras2-np1"]
     command = matrix_command.install_command(env, tmp_path / "bin/python", "pip")
-    assert command[1:5] == ["-m", "pip", "install", "--quiet"] and command[5] == ".[all]"
+    assert command[1:5] == ["-m", "pip", "install", "--quiet"] and command[5] == env.requirement()
+    assert env.requirement().startswith(".[all")
     assert "tensorflow==2.15.1" in command
     assert command[-2:] == ["-c", str(env.lock)]
     uv = matrix_command.install_command(env, tmp_path / "bin/python", "uv")
@@ -129,3 +130,27 @@ def test_jobs_split_the_cores(monkeypatch):
     monkeypatch.setattr(matrix_command.os, "cpu_count", lambda: 2)
     options = matrix_command.parse_options(["--envs=tf2.2*-keras3-np2"])
     assert (options.jobs, options.workers) == (1, "auto")
+
+
+def test_list_prints_the_selected_environments_for_the_workflow(capsys):
+    import json
+
+    assert matrix_command.main(["--list", "--envs=push"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {e["name"] for e in listed} == {"tf2.21-keras3-np2", "tf2.21-tf-keras-np2", "tf2.15-keras2-np1"}
+    assert matrix_command.main(["--list"]) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in everything if e["allowed_to_fail"]] == ["next"] and len(everything) == 26
+
+
+def test_an_environment_with_the_tfjs_extra_gets_its_npm_folder_named_to_pytest(tmp_path):
+    tfjs = MatrixEnvironment("tf-js", "2.15", "", "3.11", ("all", "tfjs"))
+    plain = MatrixEnvironment("tf-plain", "2.15", "", "3.11", ("all",))
+    assert matrix_command.node_folder(plain, tmp_path) is None
+    assert matrix_command.prepare_node(plain, tmp_path, None) is None
+    assert matrix_command.child_environ(tfjs, tmp_path)[matrix_command.TFJS_VARIABLE] == str(tmp_path / "tf-js" / "node")
+    assert matrix_command.TFJS_VARIABLE not in matrix_command.child_environ(plain, tmp_path)
+    package = tmp_path / "tf-js" / "node" / "node_modules" / "@tensorflow" / "tfjs" / "package.json"
+    package.parent.mkdir(parents=True)
+    package.write_text('{"version": "%s"}' % matrix_command.TFJS_PACKAGE.rsplit("@", 1)[1])
+    assert matrix_command.prepare_node(tfjs, tmp_path, None) is None  # already installed: nothing to run
