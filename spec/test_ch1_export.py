@@ -157,7 +157,7 @@ def test_tflite_from_savedmodel_matches_the_model(exported, name, measured):
     e = exported[name]
     content = converted(exported, name, "savedmodel")
     outputs = run_tflite(content, e.inputs)
-    measured(f"{name}: .tflite bytes from the SavedModel", len(content))
+    measured(".tflite bytes from the SavedModel", len(content), note=name)
     assert np.all(np.isfinite(outputs)), (
         f"{name}: the TF Lite model converted from the SavedModel ({len(content)} bytes) outputs "
         f"non-finite values: {outputs[0]}"

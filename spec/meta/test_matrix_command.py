@@ -154,3 +154,17 @@ def test_an_environment_with_the_tfjs_extra_gets_its_npm_folder_named_to_pytest(
     package.parent.mkdir(parents=True)
     package.write_text('{"version": "%s"}' % matrix_command.TFJS_PACKAGE.rsplit("@", 1)[1])
     assert matrix_command.prepare_node(tfjs, tmp_path, None) is None  # already installed: nothing to run
+
+
+def test_the_workflow_runs_the_push_set_on_push_and_every_environment_nightly_with_next_allowed_to_fail():
+    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (extra `report`)")
+    path = matrix_command.ROOT / ".github" / "workflows" / "conformance.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    jobs = workflow["jobs"]
+    plan = "\n".join(step.get("run", "") for step in jobs["plan"]["steps"])
+    assert "--list" in plan and "SELECT=push" in plan and "SELECT='*'" in plan
+    assert jobs["environment"]["strategy"]["matrix"]["env"] == "${{ fromJSON(needs.plan.outputs.envs) }}"
+    assert jobs["environment"]["continue-on-error"] == "${{ matrix.env.allowed_to_fail }}"
+    book = "\n".join(step.get("run", "") for step in jobs["book"]["steps"])
+    assert "--tier=book" in book and jobs["book"]["if"] == "needs.plan.outputs.nightly == 'true'"
+    assert set(jobs["publish"]["needs"]) == {"plan", "environment", "book"}
