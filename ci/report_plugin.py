@@ -229,6 +229,8 @@ class ConformanceRecorder:
                 "seed": self.config.getoption("--seed", None),
                 "allow_network": self.config.getoption("--allow-network", None),
                 "hypothesis_profile": hypothesis_profile(),
+                "book_seeds": self.config.getoption("--book-seeds", None),
+                "book_scale": self.config.getoption("--book-scale", None),
                 "workers": getattr(self.config.option, "numprocesses", None),
             },
             "pytest_exit_status": int(exitstatus),

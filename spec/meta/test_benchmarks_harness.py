@@ -209,3 +209,18 @@ def test_workload_table_and_summary_shape():
     assert eager["min_s"] == 1.0 and eager["median_s"] == 1.5 and eager["rounds"] == 3
     assert eager["min_s_per_unit"] == 1.0 / 50 and eager["variant"] == "eager"
     json.dumps(built)  # serialisable as is
+
+
+def test_the_book_tiers_per_example_times_join_the_summary():
+    from fixtures.benchmark_summary_plugin import book_tier_times, build_summary
+
+    report = {"seconds": 3000.0, "created": "2026-12-01T00:00:00+00:00", "options": {"book_seeds": None},
+              "claims": [{"id": "book.mlp-accuracy", "tests": [{"nodeid": "spec/book/test_book_mnist.py::t", "outcome": "passed",
+                                                                "duration": 200.0}]},
+                         {"id": "keras-pipeline.mnist-trains", "tests": [{"nodeid": "spec/test_ch3_keras_pipeline.py::t",
+                                                                          "outcome": "skipped", "duration": 0.1}]},
+                         {"id": "tensors.zeros", "tests": [{"nodeid": "spec/test_ch2_tensors.py::t", "outcome": "skipped",
+                                                            "duration": 0.0}]}]}
+    times = book_tier_times(report)
+    assert times["per_claim_seconds"] == {"book.mlp-accuracy": 200.0} and times["run_seconds"] == 3000.0
+    assert build_summary([], {}, report)["book_tier"] == times and "book_tier" not in build_summary([], {})
