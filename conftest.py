@@ -17,6 +17,7 @@ pytest_plugins = [
     "fixtures.network_guard",
     "fixtures.data_plugin",
     "fixtures.measured_plugin",
+    "fixtures.shared_runs_plugin",
     # verdicts
     "ci.expectations_plugin",
     "ci.report_plugin",

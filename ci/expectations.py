@@ -4,7 +4,7 @@ ci/expectations/causes.toml defines the broad causes (each once, with a one-line
 English and Chinese); ci/expectations/ch*.toml list the deviations, by chapter:
 
     [[deviation]]
-    claim = "linreg.numpy-loop-printed"
+    claim = "linreg.numpy-loop-printed"  # or claims = [...]: several claims, one reason
     cause = "numpy2"                    # a cause of causes.toml
     when = { numpy = ">=2" }            # see ci.conditions; omitted: in every environment
     reason = "NumPy 2 adopted NEP 50 ..."
@@ -38,7 +38,9 @@ else:  # pragma: no cover
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 CAUSES_FILE = "causes.toml"
-DEVIATION_KEYS = {"claim", "cause", "when", "reason", "reason_zh", "source", "fails", "fix", "notes"}
+DEVIATION_KEYS = {"claim", "claims", "cause", "when", "reason", "reason_zh", "source", "fails", "fix", "notes"}
+# `claims` instead of `claim`: one entry for several claims that deviate for one reason, under one
+# condition, failing one way (it stands for one deviation per claim).
 # `fix`: see _fix; `notes`: release notes that explain when it started, if the source does not.
 SIGNATURE_KEYS = {"when", "raises", "match", "observed"}
 COMPARISONS = ("equals", "matches", "approx", "below", "above")
@@ -274,15 +276,22 @@ def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[s
         if unknown_top:
             raise ExpectationsError(f"{path.name}: unknown top-level keys {sorted(unknown_top)}")
         for n, entry in enumerate(data.get("deviation", []), 1):
-            where = f"{path.name}, deviation #{n} ({entry.get('claim', '?')})"
+            where = f"{path.name}, deviation #{n} ({entry.get('claim', entry.get('claims', '?'))})"
             unknown = set(entry) - DEVIATION_KEYS
             if unknown:
                 raise ExpectationsError(f"{where}: unknown keys {sorted(unknown)}")
-            for key in ("claim", "cause", "reason", "source"):
+            if ("claim" in entry) == ("claims" in entry):
+                raise ExpectationsError(f"{where}: give either 'claim' (one id) or 'claims' (a list of ids)")
+            ids = entry["claims"] if "claims" in entry else [entry.get("claim")]
+            if not isinstance(ids, list) or not ids or len(set(map(str, ids))) != len(ids) or not all(
+                    isinstance(i, str) and i.strip() for i in ids):
+                raise ExpectationsError(f"{where}: 'claims' is a non-empty list of distinct claim ids")
+            for key in ("cause", "reason", "source"):
                 if not isinstance(entry.get(key), str) or not entry[key].strip():
                     raise ExpectationsError(f"{where}: '{key}' is required")
-            if entry["claim"] not in known_claims:
-                raise ExpectationsError(f"{where}: claim is not in the catalogue")
+            for claim_id in ids:
+                if claim_id not in known_claims:
+                    raise ExpectationsError(f"{where}: claim {claim_id} is not in the catalogue")
             if entry["cause"] not in causes:
                 raise ExpectationsError(f"{where}: unknown cause {entry['cause']!r} (causes.toml defines "
                                         f"{', '.join(sorted(causes))})")
@@ -293,9 +302,10 @@ def load_catalogue(known_claims, folder: Path = EXPECTATIONS_DIR, causes: dict[s
             fix = _fix(entry.get("fix", {}), where)
             if "reason_zh" in entry and (not isinstance(entry["reason_zh"], str) or not entry["reason_zh"].strip()):
                 raise ExpectationsError(f"{where}: 'reason_zh' is the reason in Chinese, a non-empty string")
-            deviations.append(Deviation(entry["claim"], entry["cause"], entry["reason"], entry["source"], path.name,
-                                        when, _signatures(entry.get("fails"), where), fix, entry.get("notes"),
-                                        entry.get("reason_zh")))
+            fails = _signatures(entry.get("fails"), where)
+            for claim_id in ids:
+                deviations.append(Deviation(claim_id, entry["cause"], entry["reason"], entry["source"], path.name,
+                                            when, fails, fix, entry.get("notes"), entry.get("reason_zh")))
     return deviations
 
 

@@ -375,3 +375,58 @@ def process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# ------------------------------------------------------------------ TF Lite conversion of a Keras model
+
+class ConverterCrashed(RuntimeError):
+    """The TF Lite converter took its process down (a native abort or fault)."""
+
+
+_CONVERT_CHILD = """
+import json, sys
+import numpy as np
+CONFIG = json.loads({config})
+sys.path.insert(0, CONFIG["root"])
+import tensorflow as tf
+from spec import models_keras
+if CONFIG["saved_model"]:
+    model = None
+else:
+    model = getattr(models_keras, CONFIG["cls"])()
+    model(np.zeros(CONFIG["input_shape"], np.float32))
+    weights = np.load(CONFIG["weights"])
+    model.set_weights([weights[f"w{{k}}"] for k in range(len(weights.files))])
+for how, out in CONFIG["outputs"].items():
+    converter = (tf.lite.TFLiteConverter.from_saved_model(CONFIG["saved_model"]) if model is None
+                 else tf.lite.TFLiteConverter.from_keras_model(model))
+    if how == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    with open(out, "wb") as fh:
+        fh.write(converter.convert())
+"""
+
+
+def convert_in_a_child(model=None, input_shape=None, hows=("float", "dynamic"), saved_model: Path | None = None,
+                       timeout: float = 600) -> dict[str, bytes]:
+    """TF Lite flatbuffers (float, and with dynamic-range quantisation) converted in a child process:
+    TFLiteConverter.from_keras_model of a spec.models_keras model (rebuilt there with the same
+    weights), or from_saved_model of `saved_model`. A converter that aborts (TF 2.16's does, on the
+    Keras 3 that installs with it today) raises ConverterCrashed in the test instead of taking the
+    test process, an xdist worker, down with it."""
+    with tempfile.TemporaryDirectory(prefix="handbook-spec-tflite-") as tmp:
+        folder = Path(tmp)
+        if model is not None:
+            np.savez(folder / "weights.npz", **{f"w{k}": w for k, w in enumerate(model.get_weights())})
+        outputs = {how: str(folder / f"{how}.tflite") for how in hows}
+        config = {"root": str(ROOT), "cls": type(model).__name__, "input_shape": list(input_shape or ()),
+                  "weights": str(folder / "weights.npz"), "outputs": outputs,
+                  "saved_model": str(saved_model) if saved_model is not None else None}
+        result = run_python(_CONVERT_CHILD.format(config=_python_literal(config)), timeout=timeout)
+        if result.returncode < 0 or "Fatal Python error" in result.stderr:
+            last = [line.strip() for line in result.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
+            raise ConverterCrashed(f"the TF Lite converter took its process down (exit {result.returncode}); "
+                                   f"its last line: {last[0][:300]}")
+        if result.returncode != 0:
+            raise RuntimeError(f"the conversion child failed: {describe(result)}")
+        return {how: Path(path).read_bytes() for how, path in outputs.items()}

@@ -27,26 +27,22 @@ CNN_BATCHES = 600
 MLP_MARGIN, CNN_MARGIN = 0.005, 0.01
 CNN_LEAD = 0.005  # how much better than the MLP "非常显著的提高" must at least be, on the means
 SEEDS = 3  # per model: the rule of each claim is about the mean over these seeds
-# The three claims share the trained models: one xdist worker trains them (--dist=loadgroup).
-pytestmark = pytest.mark.xdist_group("mnist-slow-tier")
 MODELS = {"MLP": (MLP, MLP_BATCHES, "mlp.training-reaches-book-accuracy"),
           "CNN": (CNN, CNN_BATCHES, "cnn.training-reaches-book-accuracy")}
 
-_runs: dict[tuple[str, str, int], dict] = {}
-
-
 @pytest.fixture(scope="module")
-def loader(local_data_file):
-    return MNISTLoader(local_data_file("mnist.npz"))
+def loader(local_data_file, shared_runs):
+    """The book's MNISTLoader, with the run's shared results (fixtures.shared_runs_plugin) beside it."""
+    return MNISTLoader(local_data_file("mnist.npz")), shared_runs
 
 
 def trained(name: str, device, loader, seed: int) -> dict:
-    """Train `name` by the book's loop on `device` from `seed`, once per process; accuracy and timings."""
-    key = (name, device.id, seed)
-    if key not in _runs:
-        cls, num_batches, _ = MODELS[name]
-        _runs[key] = seeded_run(cls, loader, num_batches=num_batches, seed=seed, device_name=device.name)
-    return _runs[key]
+    """Train `name` by the book's loop on `device` from `seed`, once per pytest run (shared by its
+    xdist workers); accuracy and timings."""
+    data, shared_runs = loader
+    cls, num_batches, _ = MODELS[name]
+    return shared_runs.get(f"slow-{name}-{device.id}-{seed}-{num_batches}",
+                           lambda: seeded_run(cls, data, num_batches=num_batches, seed=seed, device_name=device.name))
 
 
 def runs_over_seeds(name: str, device, loader, base_seed: int) -> dict[int, dict]:

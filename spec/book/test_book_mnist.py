@@ -25,29 +25,26 @@ LEAD = 0.01  # the book's CNN beats its MLP by 0.0169; "非常显著的提高" a
 SEEDS = {"MLP": 5, "CNN": 2}
 MODELS = {"MLP": (MLP, "book.mlp-accuracy"), "CNN": (CNN, "book.cnn-accuracy")}
 CURVE_EVERY = 100
-# The book.* claims of this module share the trained models: one xdist worker trains them; the
-# compiled-step test (fast tier) may run anywhere.
-BOOK_GROUP = pytest.mark.xdist_group("mnist-book-tier")
-
-_runs: dict[tuple, dict] = {}
 
 
 @pytest.fixture(scope="module")
-def loader(local_data_file):
-    return MNISTLoader(local_data_file("mnist.npz"))
+def loader(local_data_file, shared_runs):
+    """The book's MNISTLoader, with the run's shared results (fixtures.shared_runs_plugin) beside it."""
+    return MNISTLoader(local_data_file("mnist.npz")), shared_runs
 
 
 def runs(name: str, device, loader, book_budget, base_seed: int) -> dict[int, dict]:
+    """Each seed's run of `name` at the book's budget, trained once per pytest run (shared by its
+    xdist workers)."""
+    data, shared_runs = loader
     cls, claim = MODELS[name]
     batches = book_budget.of(BOOK_BATCHES)
-    result = {}
-    for seed in seeds_for(claim, book_budget.seeds(SEEDS[name]), base_seed):
-        key = (name, device.id, seed, batches)
-        if key not in _runs:
-            _runs[key] = seeded_run(cls, loader, num_batches=batches, seed=seed, device_name=device.name,
-                                    curve_every=CURVE_EVERY if batches >= 2 * CURVE_EVERY else 1)
-        result[seed] = _runs[key]
-    return result
+    curve_every = CURVE_EVERY if batches >= 2 * CURVE_EVERY else 1
+    return {seed: shared_runs.get(
+                f"book-{name}-{device.id}-{seed}-{batches}",
+                lambda seed=seed: seeded_run(cls, data, num_batches=batches, seed=seed, device_name=device.name,
+                                             curve_every=curve_every))
+            for seed in seeds_for(claim, book_budget.seeds(SEEDS[name]), base_seed)}
 
 
 def record(measured, name: str, per_seed: dict[int, dict], book: float, rule: str) -> dict:
@@ -63,7 +60,6 @@ def record(measured, name: str, per_seed: dict[int, dict], book: float, rule: st
 
 
 @pytest.mark.book
-@BOOK_GROUP
 @pytest.mark.claim("book.mlp-accuracy")
 def test_mlp_at_the_books_budget(device, loader, measured, book_budget, request):
     per_seed = runs("MLP", device, loader, book_budget, request.config.getoption("--seed"))
@@ -76,7 +72,6 @@ def test_mlp_at_the_books_budget(device, loader, measured, book_budget, request)
 
 
 @pytest.mark.book
-@BOOK_GROUP
 @pytest.mark.claim("book.cnn-accuracy")
 def test_cnn_at_the_books_budget(device, loader, measured, book_budget, request):
     per_seed = runs("CNN", device, loader, book_budget, request.config.getoption("--seed"))
@@ -89,7 +84,6 @@ def test_cnn_at_the_books_budget(device, loader, measured, book_budget, request)
 
 
 @pytest.mark.book
-@BOOK_GROUP
 @pytest.mark.claim("book.cnn-beats-mlp")
 def test_cnn_beats_the_mlp_at_the_books_budget(device, loader, measured, book_budget, request):
     base = request.config.getoption("--seed")

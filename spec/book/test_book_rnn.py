@@ -21,17 +21,21 @@ from spec.test_ch3_rnn import corpus, data_loader  # noqa: F401  (the book's Dat
 SEEDS = 2
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 CURVE_EVERY = 10
-# The three claims share the trained models: one xdist worker trains them (--dist=loadgroup).
-pytestmark = pytest.mark.xdist_group("rnn-book-tier")
-
-_trained: dict[tuple, tuple] = {}
 
 
-def trained(data_loader, device, seed: int, batches: int):
-    key = (device.id, seed, batches)
-    if key not in _trained:
-        _trained[key] = M.train_rnn(data_loader, device.name, seed, batches)
-    return _trained[key]
+def trained(data_loader, device, seed: int, batches: int, shared_runs):
+    """(model, losses) of the book's loop from `seed`, trained once per pytest run: the weights and
+    losses are shared by the run's xdist workers (fixtures.shared_runs_plugin), the model rebuilt."""
+    def train():
+        model, losses = M.train_rnn(data_loader, device.name, seed, batches)
+        return model.get_weights(), losses
+
+    weights, losses = shared_runs.get(f"book-rnn-{device.id}-{seed}-{batches}", train)
+    with tf.device(device.name):
+        model = M.RNN(num_chars=len(data_loader.chars), batch_size=M.BATCH_SIZE, seq_length=M.SEQ_LENGTH)
+        model(tf.zeros((M.BATCH_SIZE, M.SEQ_LENGTH), tf.int32))  # the training shape
+        model.set_weights(weights)
+    return model, losses
 
 
 def seeds(request, book_budget) -> list[int]:
@@ -41,12 +45,12 @@ def seeds(request, book_budget) -> list[int]:
 @pytest.mark.book
 @pytest.mark.claim("book.rnn-loss")
 def test_training_at_the_books_budget_uses_more_than_one_character_of_context(data_loader, device, measured,
-                                                                              book_budget, request):
+                                                                              book_budget, request, shared_runs):
     batches = book_budget.of(M.NUM_BATCHES)
     order1 = sampling_ref.conditional_entropy(data_loader.text, len(data_loader.chars), 1)
     last = {}
     for seed in seeds(request, book_budget):
-        _, losses = trained(data_loader, device, seed, batches)
+        _, losses = trained(data_loader, device, seed, batches, shared_runs)
         last[seed] = float(np.mean(losses[-50:]))
         measured(f"loss every {CURVE_EVERY} batches, seed {seed}",
                  [round(float(np.mean(losses[k:k + CURVE_EVERY])), 4) for k in range(0, len(losses), CURVE_EVERY)],
@@ -80,10 +84,11 @@ def sample_with_surprisal(model, data_loader, x, temperature: float, length: int
 
 @pytest.mark.book
 @pytest.mark.claim("book.rnn-generation")
-def test_generation_at_the_books_settings(data_loader, device, measured, book_budget, request):
+def test_generation_at_the_books_settings(data_loader, device, measured, book_budget, request,
+                                          shared_runs):
     batches = book_budget.of(M.NUM_BATCHES)
     for seed in seeds(request, book_budget):
-        model, _ = trained(data_loader, device, seed, batches)
+        model, _ = trained(data_loader, device, seed, batches, shared_runs)
         np.random.seed(seed % 2**32)
         x, _ = data_loader.get_batch(M.SEQ_LENGTH, 1)
         with tf.device(device.name):
@@ -95,12 +100,13 @@ def test_generation_at_the_books_settings(data_loader, device, measured, book_bu
 
 @pytest.mark.book
 @pytest.mark.claim("book.rnn-temperature")
-def test_temperature_shapes_the_trained_models_text(data_loader, device, measured, book_budget, request):
+def test_temperature_shapes_the_trained_models_text(data_loader, device, measured, book_budget, request,
+                                                    shared_runs):
     batches = book_budget.of(M.NUM_BATCHES)
     length = book_budget.of(M.PRED_SEQ_LEN)
     per_seed = {}
     for seed in seeds(request, book_budget):
-        model, _ = trained(data_loader, device, seed, batches)
+        model, _ = trained(data_loader, device, seed, batches, shared_runs)
         model.call = tf.function(model.call)  # the same forward pass, compiled for 2·4·150 calls
         np.random.seed(seed % 2**32)
         starts = [data_loader.get_batch(M.SEQ_LENGTH, 1)[0] for _ in range(4)]

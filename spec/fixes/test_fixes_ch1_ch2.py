@@ -209,6 +209,63 @@ def test_tflite_from_model_export(tmp_path, measured):
     assert_close(outputs, expected, rtol=0.0, atol=TFLITE_ATOL, what="TF Lite (model.export) outputs")
 
 
+@pytest.mark.fix("features.tflite-keras-model-runs")
+@pytest.mark.fix("features.tflite-smaller-than-savedmodel")
+@pytest.mark.fix("features.tflite-dynamic-range-smaller")
+@pytest.mark.fix("features.tflite-interpreter-in-tensorflow")
+def test_tflite_float_and_quantised_through_model_export(tmp_path, measured):
+    from spec.ch1_processes import folder_bytes
+    from spec.models_keras import MLP
+    from spec.test_ch1_export import QUANTISED_RELATIVE, QUANTISED_SIZE_RATIO, TFLITE_ATOL, run_tflite
+
+    x = _mnist_like()
+    model = MLP()
+    expected = model(x).numpy()
+    # errata: begin
+    model.export(str(tmp_path / 'mlp'))  # an inference SavedModel with the weights
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / 'mlp'))
+    float_model = converter.convert()
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / 'mlp'))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range quantisation
+    quantised_model = converter.convert()
+    interpreter = tf.lite.Interpreter(model_content=float_model)  # TensorFlow's own interpreter
+    # errata: end
+    assert isinstance(interpreter, tf.lite.Interpreter)
+    measured(".tflite bytes (float, dynamic range, SavedModel folder)",
+             [len(float_model), len(quantised_model), folder_bytes(tmp_path / "mlp")])
+    outputs = run_tflite(float_model, x, tf.lite.Interpreter)
+    assert_close(outputs, expected, rtol=0.0, atol=TFLITE_ATOL, what="tf.lite.Interpreter outputs (model.export)")
+    assert len(float_model) < folder_bytes(tmp_path / "mlp"), "the .tflite is not smaller than its SavedModel"
+    assert len(quantised_model) <= QUANTISED_SIZE_RATIO * len(float_model), (
+        f"quantised {len(quantised_model)} B is more than {QUANTISED_SIZE_RATIO:.0%} of {len(float_model)} B")
+    spread = expected.max(axis=1, keepdims=True) - expected.min(axis=1, keepdims=True)
+    assert_close(run_tflite(quantised_model, x, tf.lite.Interpreter), expected, rtol=0.0,
+                 atol=QUANTISED_RELATIVE * spread, what="quantised TF Lite outputs (model.export)")
+
+
+@pytest.mark.slow
+@pytest.mark.fix("features.tflite-dynamic-range-accuracy")
+def test_quantised_accuracy_through_model_export(tmp_path, local_data_file, measured):
+    from spec.models_keras import MLP, MNISTLoader, evaluate_as_written, train_as_written
+    from spec.test_ch1_export import run_tflite
+
+    loader = MNISTLoader(local_data_file("mnist.npz"))
+    model = MLP()
+    train_as_written(model, loader, num_batches=loader.num_train_data // 64)  # one epoch, as the claim's test
+    float_accuracy, evaluated = evaluate_as_written(model, loader)
+    # errata: begin
+    model.export(str(tmp_path / 'mlp'))
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / 'mlp'))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    quantised_model = converter.convert()
+    # errata: end
+    probabilities = run_tflite(quantised_model, loader.test_data[:evaluated], tf.lite.Interpreter)
+    quantised_accuracy = float(np.mean(np.argmax(probabilities, axis=1) == loader.test_label[:evaluated]))
+    measured("test accuracy (float, dynamic range through model.export)", [float_accuracy, quantised_accuracy])
+    assert float_accuracy > 0.9, f"the MLP did not train: float accuracy {float_accuracy}"
+    assert abs(quantised_accuracy - float_accuracy) <= 0.01, (quantised_accuracy, float_accuracy)
+
+
 @pytest.mark.fix("features.tflite-from-savedmodel-runs")
 def test_tflite_from_keras_model(measured):
     from ci.environment import keras_flavour

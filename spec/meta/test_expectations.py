@@ -107,12 +107,27 @@ def test_a_valid_catalogue_loads(tmp_path):
     pytest.param(ONE + 'when = { kears = ">=3" }\n', "unknown fact 'kears'", id="unknown-fact"),
     pytest.param(ONE + 'when = { keras = "3" }\n', "not a valid version specifier", id="bad-specifier"),
     pytest.param("[[deviation]\nclaim = 1\n", "not valid TOML", id="not-toml"),
+    pytest.param(ONE.replace('claim = "meta.one"', 'claims = []'), "non-empty list", id="claims-empty"),
+    pytest.param(ONE.replace('claim = "meta.one"', 'claims = ["meta.one", "meta.one"]'), "distinct",
+                 id="claims-repeated"),
+    pytest.param(ONE.replace('claim = "meta.one"', 'claims = ["meta.one", "meta.nine"]'),
+                 "meta.nine is not in the catalogue", id="claims-unknown"),
+    pytest.param(ONE.replace('claim = "meta.one"', 'claim = "meta.one"\nclaims = ["meta.two"]'), "either 'claim'",
+                 id="claim-and-claims"),
+    pytest.param(ONE.replace('claim = "meta.one"\n', ''), "either 'claim'", id="no-claim"),
 ])
 def test_a_malformed_catalogue_is_refused_with_the_reason(tmp_path, text, problem):
     with pytest.raises(ExpectationsError) as excinfo:
         load_catalogue(KNOWN, catalogue_file(tmp_path, text))
     assert problem in str(excinfo.value)
     assert "ch9.toml" in str(excinfo.value)
+
+
+def test_one_entry_may_name_several_claims_that_deviate_alike(tmp_path):
+    text = ONE.replace('claim = "meta.one"', 'claims = ["meta.one", "meta.two"]')
+    one, two = load_catalogue(KNOWN, catalogue_file(tmp_path, text))
+    assert (one.claim, two.claim) == ("meta.one", "meta.two")
+    assert (one.reason, one.fails, one.when) == (two.reason, two.fails, two.when)
 
 
 def test_signatures_may_differ_per_condition(tmp_path):

@@ -279,8 +279,9 @@ def test_not_run_claims_are_broken_down_by_the_cause_the_plugins_give(pytester):
     claims = write_claims(pytester, ids, {"skip.untestable": "needs a TPU"})
     pytester.makepyfile(test_not_run=NOT_RUN)
     path = pytester.path / "r.json"
+    # A data folder that does not exist, so the outer run's --data-dir or HANDBOOK_SPEC_DATA cannot leak in.
     pytester.runpytest_inprocess(*QUIET, f"--claims-file={claims}", "--expectations=none", "--devices=gpu",
-                                 f"--conformance-report={path}")
+                                 f"--data-dir={pytester.path / 'no-data-here'}", f"--conformance-report={path}")
     report = read(path)
     assert {c["id"]: c["not_run_cause"] for c in report["claims"]} == {
         "skip.slow": "slow-tier", "skip.network": "network", "skip.data": "missing-data", "skip.gpu": "gpu",
