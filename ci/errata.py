@@ -281,6 +281,7 @@ def section_html(items: list[Entry], page_claim_link=lambda claim: f"#claim-{cla
            f'{total["not_run"]} did not run. Markdown: <code>docs/errata.zh.md</code>, '
            '<code>docs/errata.en.md</code> (<code>python -m ci.errata</code>).</p>']
     section = None
+    ids: set[str] = set()
     for entry in items:
         if entry.claim.section != section:
             if section is not None:
@@ -291,10 +292,17 @@ def section_html(items: list[Entry], page_claim_link=lambda claim: f"#claim-{cla
         badges = "".join(f'<span class="fix-badge fix-{escape(status or "none")}" title="{escape(env)}">'
                          f'{escape(env)}: {escape(FIX_BADGE.get(status, status))}</span>' for env, status in entry.deviating)
         failing = any(status == "fix-fails" for _, status in entry.deviating)
-        out.append(f'<details class="erratum{" erratum-failing" if failing else ""}" id="erratum-{escape(deviation.claim)}'
-                   f'-{escape(deviation.cause)}"><summary><a href="{escape(page_claim_link(deviation.claim))}">'
-                   f'<code>{escape(deviation.claim)}</code></a> · {escape(entry.cause.title)} '
-                   f'<span lang="zh-CN">{escape(entry.cause.title_zh)}</span> {badges}</summary>')
+        anchor = f"erratum-{deviation.claim}-{deviation.cause}"
+        anchor = next(f"{anchor}-{n}" for n in range(2, len(items) + 2) if f"{anchor}-{n}" not in ids) \
+            if anchor in ids else anchor  # one claim, two deviations (disjoint conditions)
+        ids.add(anchor)
+        title_zh = (f' <span lang="zh-CN">{escape(entry.cause.title_zh)}</span>'
+                    if entry.cause.title_zh != entry.cause.title else "")
+        where = "every environment" if str(deviation.when) == "always" else str(deviation.when)
+        out.append(f'<details class="erratum{" erratum-failing" if failing else ""}" id="{escape(anchor)}">'
+                   f'<summary><a href="{escape(page_claim_link(deviation.claim))}">'
+                   f'<code>{escape(deviation.claim)}</code></a> · {escape(entry.cause.title)}{title_zh} '
+                   f'<span class="meta">· where <code>{escape(where)}</code></span> {badges}</summary>')
         if entry.kind == "none":
             out.append(f'<p><b>No fix:</b> {escape(deviation.fix["none"])}</p>'
                        f'<p lang="zh-CN"><b>无法修正：</b>{escape(deviation.fix["none_zh"])}</p>')
@@ -305,7 +313,6 @@ def section_html(items: list[Entry], page_claim_link=lambda claim: f"#claim-{cla
                     for fix in entry.fixes]
         else:
             out.append("<p><b>No fix written yet.</b></p>")
-        where = "every environment" if str(deviation.when) == "always" else str(deviation.when)
         out.append(f'<p class="meta">Applies where: <code>{escape(where)}</code>; '
                    f'<a href="{escape(deviation.source)}" rel="noreferrer">source</a></p></details>')
     if section is not None:
