@@ -217,6 +217,19 @@ def _entry(entry: Entry, t: dict, language: str, page: str, level: int) -> list[
     return out
 
 
+REFERENCE_MATRIX = ROOT / "ci" / "reference" / "matrix.json"
+
+
+def reference_matrix() -> dict | None:
+    """The committed matrix run (ci/reference/matrix.json) the committed errata date their entries
+    from ("since which release"), or None before one is committed."""
+    if not REFERENCE_MATRIX.is_file():
+        return None
+    from ci.report_inputs import load_matrix
+
+    return load_matrix([REFERENCE_MATRIX])
+
+
 def load_entries(matrix: dict | None = None) -> list[Entry]:
     claims = load_claims()
     return entries(load_catalogue(claims), claims, load_causes(), fix_code(), matrix)
@@ -236,7 +249,10 @@ def write_errata(out_dir: Path, matrix: dict | None = None, page: str = "conform
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ci.errata", description=__doc__.split("\n\n")[0])
     parser.add_argument("--matrix", type=Path, nargs="+", metavar="JSON",
-                        help="a matrix JSON (python -m ci.matrix), or conformance reports, for environments and releases")
+                        help="a matrix JSON (python -m ci.matrix), or conformance reports, for environments and "
+                             "releases (default: the committed ci/reference/matrix.json, if there is one)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="without --matrix: write the errata without any matrix (no releases, no since)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
     parser.add_argument("--page", default="conformance.html", help="the conformance page the entries link to")
     options = parser.parse_args(argv)
@@ -249,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                 matrix = load_matrix(options.matrix)
             except InputError as exc:
                 raise ValueError(str(exc)) from None
+        elif not options.no_reference:
+            matrix = reference_matrix()
         for path in write_errata(options.out_dir, matrix, options.page):
             print(f"wrote {path}")
     except (ValueError, OSError, ExpectationsError, CatalogueError, SectionError) as exc:
