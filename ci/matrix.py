@@ -82,7 +82,10 @@ def pytest_command(python: Path, report: Path, tier: str, workers: str, data_dir
 
 
 def child_environ(env: MatrixEnvironment, venv_root: Path | None = None) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "TF_USE_LEGACY_KERAS")}
+    # Variables that belong to one environment never leak from ours into another's (the matrix may
+    # itself run inside an environment's pytest, as its harness tests do).
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("VIRTUAL_ENV", "PYTHONPATH", "TF_USE_LEGACY_KERAS", TFJS_VARIABLE)}
     environ.update(env.variables)
     folder = node_folder(env, venv_root) if venv_root is not None else None
     if folder is not None:

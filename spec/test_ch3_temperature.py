@@ -25,9 +25,15 @@ PROB_ATOL = 1e-6
 
 def assert_is_the_reference(prob, logits, temperature, device):
     """TF's softmax(logits / T) is the reference's, so each property below is a property of TF's
-    function, not of any normalised exponential (float32: a few ulps, tiny probabilities flush)."""
+    function, not of any normalised exponential (float32: a few ulps, tiny probabilities flush).
+
+    The book divides float32 logits by T in float32; the reference takes that quotient (IEEE
+    division, correctly rounded) and computes the softmax in float64. Its rounding (half an ulp,
+    6e-8 relative) is multiplied by |logits / T| in the exponent, 260 at T = 0.038 with logits of
+    10, which the float64 quotient would count as TF's error (hypothesis found such a case)."""
     __tracebackhide__ = True
-    assert_close(prob, ref.softmax_with_temperature(logits, temperature), rtol=1e-5, atol=1e-9,
+    quotient = np.asarray(logits, np.float32) / np.float32(temperature)
+    assert_close(prob, ref.softmax_with_temperature(quotient.astype(np.float64), 1.0), rtol=1e-5, atol=1e-9,
                  what=f"softmax(logits / {temperature})", device=device)
 
 
