@@ -1,29 +1,20 @@
 """TFLiteConverter with Optimize.DEFAULT stores the Keras model's last Dense kernel as zeros, so the quantised model outputs a uniform distribution."""
 TARGETS = ["spec/test_ch1_export.py"]  # run first and in full (ci.fault_injection)
-import numpy as np
+
+# The suite converts in child Pythons (spec.ch1_processes.convert_in_a_child), so the fault travels
+# there through child_site/sitecustomize.py, and is planted in the test process too.
+import importlib.util
+import os
+from pathlib import Path
+
 import tensorflow as tf
 
-Converter = tf.lite.TFLiteConverter
-_from_keras_model = Converter.from_keras_model
+FLAG = "HANDBOOK_SPEC_FAULT_TFLITE_QUANTISED_UNIFORM"
+SITE = Path(__file__).with_name("child_site")
 
-
-def from_keras_model(model):
-    converter = _from_keras_model(model)
-    convert = converter.convert
-
-    def convert_quantised_wrongly():
-        if tf.lite.Optimize.DEFAULT not in (converter.optimizations or []):
-            return convert()
-        kernel = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)][-1].kernel
-        kept = kernel.numpy()
-        kernel.assign(np.zeros_like(kept))
-        try:
-            return convert()
-        finally:
-            kernel.assign(kept)
-
-    converter.convert = convert_quantised_wrongly
-    return converter
-
-
-Converter.from_keras_model = staticmethod(from_keras_model)
+os.environ[FLAG] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SITE), os.environ.get("PYTHONPATH")) if p)
+_spec = importlib.util.spec_from_file_location("tflite_quantised_uniform", SITE / "tflite_quantised_uniform.py")
+_fault = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fault)
+_fault.patch(tf.lite.TFLiteConverter)

@@ -7,8 +7,10 @@ such a fault is planted); each part acts only when its fault's variable is set:
   default port becomes N.
 - HANDBOOK_SPEC_FAULT_CHILD_SGD_NOOP (ci.faults.ch1f_child_sgd_noop): Keras' SGD.apply_gradients
   changes nothing.
+- HANDBOOK_SPEC_FAULT_TFLITE_QUANTISED_UNIFORM (ci.faults.ch1f_tflite_quantised_uniform):
+  dynamic-range TF Lite conversion zeroes the model's last kernel.
 
-The last two patch a module right after it is first imported (a finder at the head of
+The last three patch a module right after it is first imported (a finder at the head of
 sys.meta_path), so a child that never imports it is untouched and nothing is imported early.
 """
 import os
@@ -60,3 +62,11 @@ if os.environ.get("HANDBOOK_SPEC_FAULT_CHILD_SGD_NOOP"):
     # Keras 3, Keras 2.13-2.15 and tf-keras keep SGD in these modules.
     sys.meta_path.insert(0, _PatchAfterImport(["keras.src.optimizers.sgd", "tf_keras.src.optimizers.sgd"],
                                               _sgd_does_nothing))
+
+if os.environ.get("HANDBOOK_SPEC_FAULT_TFLITE_QUANTISED_UNIFORM"):
+    def _quantise_uniform(module):
+        import tflite_quantised_uniform  # beside this file (ci.faults.ch1f_tflite_quantised_uniform)
+
+        tflite_quantised_uniform.patch(module.TFLiteConverterV2)
+
+    sys.meta_path.insert(0, _PatchAfterImport(["tensorflow.lite.python.lite"], _quantise_uniform))
